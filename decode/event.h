@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The in-memory form of one trace record. Every reader (JSON Lines, .gvt, the live
+// ring buffer) produces these; the lifecycle model and every writer consume them.
+// Field names and meanings follow ../shared/docs/trace-format.md exactly.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gvt {
+
+// Logical kernel functions of trace-format.md. The numeric values are part of the
+// .gvt format (decode/GVT-FORMAT.md): append only, never renumber.
+enum class Fn : uint8_t {
+  unknown = 0,
+  gpuvm_init = 1,             // drm_gpuvm_init
+  gpuvm_put = 2,              // drm_gpuvm_put
+  gpuvm_free = 3,             // drm_gpuvm_free
+  bo_create = 4,              // drm_gpuvm_bo_create
+  bo_obtain = 5,              // drm_gpuvm_bo_obtain
+  bo_obtain_locked = 6,       // drm_gpuvm_bo_obtain_locked
+  bo_obtain_prealloc = 7,     // drm_gpuvm_bo_obtain_prealloc
+  bo_find = 8,                // drm_gpuvm_bo_find
+  bo_put = 9,                 // drm_gpuvm_bo_put
+  bo_put_deferred = 10,       // drm_gpuvm_bo_put_deferred
+  bo_deferred_cleanup = 11,   // drm_gpuvm_bo_deferred_cleanup
+  bo_extobj_add = 12,         // drm_gpuvm_bo_extobj_add
+  bo_evict = 13,              // drm_gpuvm_bo_evict
+  va_link = 14,               // drm_gpuva_link
+  va_unlink = 15,             // drm_gpuva_unlink
+  va_unlink_defer = 16,       // drm_gpuva_unlink_defer
+  va_insert = 17,             // drm_gpuva_insert
+  va_remove = 18,             // drm_gpuva_remove
+  vm_validate = 19,           // drm_gpuvm_validate
+  vm_prepare_objects = 20,    // drm_gpuvm_prepare_objects
+  vm_exec_lock = 21,          // drm_gpuvm_exec_lock
+  vm_exec_lock_array = 22,    // drm_gpuvm_exec_lock_array
+  vm_exec_lock_range = 23,    // drm_gpuvm_exec_lock_range
+  vm_resv_add_fence = 24,     // drm_gpuvm_resv_add_fence
+  bo_unmap_ops_create = 25,   // drm_gpuvm_bo_unmap_ops_create
+  ww_mutex_lock = 26,
+  ww_mutex_lock_interruptible = 27,
+  ww_mutex_trylock = 28,
+  ww_mutex_unlock = 29,
+  mutex_lock = 30,
+  mutex_lock_interruptible = 31,
+  mutex_lock_killable = 32,
+  mutex_trylock = 33,
+  mutex_unlock = 34,
+  sys_exit = 35,              // return to user space (raw_syscalls:sys_exit); an extension
+  count_
+};
+
+std::string_view fn_name(Fn f);                // "" for unknown
+Fn fn_from_name(std::string_view name);        // Fn::unknown when not a known name
+
+enum class Phase : uint8_t { entry = 0, exit = 1 };
+
+// Three-valued facts. `absent` is kept apart from an explicit "unknown" only so that a
+// conversion reproduces the input exactly; every consumer treats both as unknown.
+enum class Tri : uint8_t { absent = 0, no = 1, yes = 2, unknown = 3 };
+inline bool is_yes(Tri t) { return t == Tri::yes; }
+inline bool is_no(Tri t) { return t == Tri::no; }
+inline bool is_known(Tri t) { return t == Tri::yes || t == Tri::no; }
+
+// A JSON boolean that may be absent.
+enum class OptBool : uint8_t { absent = 0, no = 1, yes = 2 };
+inline bool known(OptBool b) { return b != OptBool::absent; }
+inline bool is_true(OptBool b) { return b == OptBool::yes; }
+inline bool is_false(OptBool b) { return b == OptBool::no; }
+inline OptBool opt_bool(bool b) { return b ? OptBool::yes : OptBool::no; }
+
+// Wide (64-bit) optional fields of an event, one bit each in Event::present. The
+// order is the on-disk order of .gvt: append only.
+enum Field : uint32_t {
+  // args
+  A_GPUVM = 0, A_OBJ, A_VM_BO, A_VA, A_LOCK, A_CTX, A_R_OBJ, A_OPS, A_EXEC,
+  A_FLAGS, A_NUM_FENCES, A_NAME /* string */,
+  RET /* see RetKind */,
+  // snapshot
+  S_VM, S_OBJ, S_VM_FLAGS, S_VM_KREF, S_VM_RESV, S_BO_RESV, S_BO_REFCOUNT, S_REFCOUNT,
+  S_OPS_VM_BO_ALLOC, S_OPS_VM_BO_FREE, S_VM_NAME /* string */,
+  STACK, SYMBOL /* string */,
+  // Extension (optional snap key "gem_list_same_vm"): number of vm_bos of this VM on
+  // obj->gpuva.list, from a bounded walk (32) at obtain*/find exit; absent when the
+  // walk did not complete. Feeds duplicate-vm-bo (walk form).
+  S_GEM_LIST_SAME_VM,
+  FIELD_COUNT_
+};
+static_assert(FIELD_COUNT_ <= 32);
+constexpr uint32_t bit(Field f) { return 1u << f; }
+
+// Two-bit optional booleans / tri-states, packed in Event::small. Order is on-disk.
+enum Small : uint32_t {
+  A_EVICT = 0,  // OptBool
+  S_ON_GEM, S_ON_EXTOBJ, S_ON_EVICT, S_ON_DEFER, S_EVICTED, S_N_VA_NONZERO,  // OptBool
+  S_HELD_VM_RESV, S_HELD_BO_RESV, S_HELD_GPUVA_LOCK, S_HELD,                 // Tri
+  SMALL_COUNT_
+};
+static_assert(SMALL_COUNT_ <= 16);
+
+enum class RetKind : uint8_t { none = 0, addr = 1, err = 2, boolean = 3, integer = 4 };
+
+struct Event {
+  uint64_t ts = 0;
+  uint64_t line = 0;      // JSONL line number (0 when not read from JSONL)
+  int32_t pid = 0;
+  int32_t tid = 0;
+  uint32_t cpu = 0;
+  bool has_cpu = false;
+  Fn fn = Fn::unknown;
+  Phase phase = Phase::entry;
+  RetKind ret_kind = RetKind::none;
+  uint32_t present = 0;   // bit(Field)
+  uint32_t small = 0;     // 2 bits per Small
+  std::string_view comm;  // owned by the reader's string store; valid while it lives
+  std::string_view name;  // A_NAME
+  std::string_view vm_name;  // S_VM_NAME
+  std::string_view symbol;   // SYMBOL
+  uint64_t v[FIELD_COUNT_] = {};  // value of each wide field; strings use the views above
+
+  bool has(Field f) const { return present & bit(f); }
+  uint64_t get(Field f) const { return v[f]; }
+  std::optional<uint64_t> opt(Field f) const {
+    if (has(f)) return v[f];
+    return std::nullopt;
+  }
+  void set(Field f, uint64_t x) { present |= bit(f); v[f] = x; }
+  // Signed view of a wide field (refcounts, kref, ret integers, errno).
+  int64_t sget(Field f) const { return static_cast<int64_t>(v[f]); }
+
+  unsigned small_raw(Small s) const { return (small >> (2 * s)) & 3u; }
+  void set_small_raw(Small s, unsigned x) {
+    small = (small & ~(3u << (2 * s))) | ((x & 3u) << (2 * s));
+  }
+  OptBool b(Small s) const { return static_cast<OptBool>(small_raw(s)); }
+  Tri tri(Small s) const { return static_cast<Tri>(small_raw(s)); }
+  void set_b(Small s, OptBool x) { set_small_raw(s, static_cast<unsigned>(x)); }
+  void set_tri(Small s, Tri x) { set_small_raw(s, static_cast<unsigned>(x)); }
+
+  // ret helpers (valid when has(RET)); ret_kind says how to read v[RET].
+  bool ret_is_null() const { return ret_kind == RetKind::addr && v[RET] == 0; }
+  bool ret_is_ptr() const { return ret_kind == RetKind::addr && v[RET] != 0; }
+  int64_t ret_int() const { return static_cast<int64_t>(v[RET]); }
+};
+
+struct Frame {
+  uint64_t addr = 0;
+  std::string sym;     // empty = absent
+  std::string module;  // empty = absent
+};
+
+struct StackRec {
+  uint64_t id = 0;
+  std::vector<Frame> frames;
+  uint64_t line = 0;
+};
+
+struct Lost {
+  uint64_t count = 0;
+  std::optional<uint64_t> ts;
+  std::optional<uint32_t> cpu;
+  uint64_t line = 0;
+};
+
+struct Header {
+  int version = 1;
+  std::string kernel;
+  std::string clock;
+  OptBool feat_deferred = OptBool::absent;
+  OptBool feat_gpuva_mutex = OptBool::absent;
+  OptBool feat_immediate_mode = OptBool::absent;
+  OptBool feat_prealloc_self_locks = OptBool::absent;
+  // coverage: "complete" / "partial" / "" (absent = unknown, treated as partial)
+  std::string coverage_put;
+  std::string coverage_locks;
+  bool redacted = false;
+  // The header exactly as read (JSON object text), so free keys survive conversion.
+  std::string raw_json;
+  uint64_t line = 0;
+};
+
+struct Footer {
+  std::optional<uint64_t> events;
+  std::optional<uint64_t> lost;
+  std::optional<uint64_t> duration_ns;
+  uint64_t line = 0;
+};
+
+// A record the reader does not understand (unknown type, or an event naming a
+// function this version does not know). Kept verbatim so conversion loses nothing.
+struct Opaque {
+  std::string json;
+  std::string type;  // the record's "type", for counting
+  bool unknown_fn = false;
+  uint64_t line = 0;
+};
+
+// Receives records in file order. Readers call exactly one on_header first.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual void on_header(const Header&) = 0;
+  virtual void on_event(const Event&) = 0;
+  virtual void on_lost(const Lost&) = 0;
+  virtual void on_stack(const StackRec&) = 0;
+  virtual void on_footer(const Footer&) = 0;
+  virtual void on_opaque(const Opaque&) {}
+  // --keep-going: a malformed line was skipped; every later finding rests on an
+  // incomplete trace.
+  virtual void on_skipped(uint64_t /*line*/, std::string_view /*why*/) {}
+};
+
+}  // namespace gvt
