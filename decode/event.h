@@ -88,6 +88,10 @@ enum Field : uint32_t {
   // obj->gpuva.list, from a bounded walk (32) at obtain*/find exit; absent when the
   // walk did not complete. Feeds duplicate-vm-bo (walk form).
   S_GEM_LIST_SAME_VM,
+  // snap key "vm_bo" (trace-format.md: drm_gpuva_unlink[_defer] carry `va` in args and
+  // `va->vm_bo` read at entry in snap). Kept apart from A_VM_BO so conversion is exact;
+  // consumers wanting "the vm_bo of this event" read A_VM_BO, else S_VM_BO.
+  S_VM_BO,
   FIELD_COUNT_
 };
 static_assert(FIELD_COUNT_ <= 32);

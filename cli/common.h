@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Small helpers shared by the offline subcommands.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "decode/trace_io.h"
+#include "model/finding.h"
+
+namespace gvt::cli {
+
+// Colour only for a terminal, never for machine output, and never when the user
+// set NO_COLOR (no-color.org) or TERM=dumb.
+bool want_color(bool json);
+
+// "0xffff9e3a022c45a0" or bare hex; nullopt when not an address.
+std::optional<uint64_t> parse_addr(std::string_view s);
+
+// "error" / "warning" (what --fail-on accepts).
+Severity parse_fail_on(std::string_view s);
+
+// Prints the reader's error (when !r.ok) or its notes to stderr with the program
+// prefix, after flushing stdout so the two streams interleave in order. Returns
+// false on an input error.
+bool report_read_result(const ReadResult& r, std::string_view path);
+
+// One-line error on stderr: "gpuvm-trace: <msg>".
+void print_error(std::string_view msg);
+
+}  // namespace gvt::cli

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `gpuvm-trace convert`: JSON Lines <-> .gvt, record for record.
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "decode/trace_io.h"
+
+namespace gvt::cli {
+namespace {
+
+struct ConvertArgs {
+  std::string in;
+  std::string out;
+  std::string format;  // empty: from OUT's extension
+  bool keep_going = false;
+};
+
+bool same_file(const std::string& a, const std::string& b) {
+  if (a == "-" || b == "-") return false;
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec) && !ec;
+}
+
+int run_convert(const ConvertArgs& a) {
+  if (same_file(a.in, a.out)) {
+    print_error(fmt::format("convert: {} is both input and output; write to another file", a.out));
+    return kExitUsage;
+  }
+  Format fmt_out = a.format.empty() ? format_for_path(a.out)
+                                    : (a.format == "gvt" ? Format::gvt : Format::jsonl);
+  std::unique_ptr<TraceWriter> w;
+  try {
+    w = make_writer(a.out, fmt_out);
+  } catch (const std::exception& e) {
+    print_error(e.what());
+    return kExitUsage;
+  }
+  ReadResult r;
+  try {
+    // The writer is a RecordSink: every record, opaque ones and the footer included,
+    // goes through unchanged.
+    r = read_trace(a.in, *w, ReadOptions{a.keep_going});
+    w->close();
+  } catch (const std::exception& e) {
+    print_error(fmt::format("convert: {}", e.what()));
+    return kExitUsage;
+  }
+  if (!report_read_result(r, a.in)) {
+    // Do not leave a half-converted file that looks like a finished one.
+    if (a.out != "-") {
+      std::error_code ec;
+      std::filesystem::remove(a.out, ec);
+    }
+    return kExitUsage;
+  }
+  return kExitClean;
+}
+
+}  // namespace
+
+void add_convert_command(CLI::App& app, int& exit_status) {
+  auto a = std::make_shared<ConvertArgs>();
+  CLI::App* sub = app.add_subcommand("convert", "Convert a trace between JSON Lines and .gvt without loss");
+  sub->add_option("IN", a->in, "Input trace (format detected; - reads standard input)")->required();
+  sub->add_option("-o,--output", a->out, "Output file (- writes standard output)")->required();
+  sub->add_option("--format", a->format, "Output format (default: .gvt extension -> gvt, else jsonl)")
+      ->check(CLI::IsMember({"jsonl", "gvt"}));
+  sub->add_flag("--keep-going", a->keep_going, "Skip malformed input lines (the output then lacks them)");
+  sub->footer(
+      "EXAMPLES:\n"
+      "    gpuvm-trace convert trace.jsonl -o trace.gvt     # compact binary for big traces\n"
+      "    gpuvm-trace convert trace.gvt -o trace.jsonl     # back to JSON Lines, byte for byte\n"
+      "    gpuvm-trace convert trace.gvt -o - --format jsonl | less");
+  sub->callback([a, &exit_status] { exit_status = run_convert(*a); });
+}
+
+}  // namespace gvt::cli

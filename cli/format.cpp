@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "cli/format.h"
+
+#include <iterator>
+
+#include <fmt/format.h>
+
+namespace gvt::cli {
+
+std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], 0 when invalid.
+size_t utf8_len(std::string_view s, size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  // Overlong 2-byte forms (C0, C1) are not valid UTF-8.
+  if (n == 2 && c < 0xc2) return 0;
+  return n;
+}
+
+void append_kv_str(std::string& out, std::string_view key, std::string_view val) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+  append_json_string(out, val);
+}
+
+void append_kv_num(std::string& out, std::string_view key, uint64_t val) {
+  fmt::format_to(std::back_inserter(out), ",\"{}\":{}", key, val);
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': out += "\\\""; ++i; continue;
+      case '\\': out += "\\\\"; ++i; continue;
+      case '\n': out += "\\n"; ++i; continue;
+      case '\t': out += "\\t"; ++i; continue;
+      case '\r': out += "\\r"; ++i; continue;
+      default: break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+      ++i;
+      continue;
+    }
+    size_t n = utf8_len(s, i);
+    if (n == 0) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, n));
+    i += n;
+  }
+  out += '"';
+}
+
+std::string frame_text(const Frame& f) {
+  std::string s = f.sym.empty() ? hex(f.addr) : f.sym;
+  if (!f.module.empty()) s += fmt::format(" [{}]", f.module);
+  return s;
+}
+
+std::string_view finding_type(const Finding& f) {
+  switch (f.kind) {
+    case FindingKind::violation: return "violation";
+    case FindingKind::unknown: return "unknown";
+    case FindingKind::info: return "info";
+  }
+  return "violation";
+}
+
+std::string finding_json(const Finding& f, const StackRec* stack) {
+  std::string o = "{\"type\":";
+  append_json_string(o, finding_type(f));
+  append_kv_str(o, "rule", f.rule);
+  append_kv_str(o, "severity", severity_name(f.severity));
+  append_kv_num(o, "ts", f.ts);
+  // Fields that are 0/empty mean "not about that" (finding.h): leave them out rather
+  // than write a NULL address that a consumer could take for a real one.
+  if (!f.fn.empty()) {
+    fmt::format_to(std::back_inserter(o), ",\"tid\":{}", f.tid);
+    append_kv_str(o, "comm", f.comm);
+    append_kv_str(o, "fn", f.fn);
+  } else if (f.tid != 0) {
+    fmt::format_to(std::back_inserter(o), ",\"tid\":{}", f.tid);
+    if (!f.comm.empty()) append_kv_str(o, "comm", f.comm);
+  }
+  if (f.vm_bo) {
+    append_kv_str(o, "vm_bo", hex(f.vm_bo));
+    append_kv_num(o, "gen", f.gen);
+  }
+  if (f.vm) append_kv_str(o, "vm", hex(f.vm));
+  if (f.obj) append_kv_str(o, "obj", hex(f.obj));
+  if (f.line) append_kv_num(o, "line", f.line);
+  if (f.kind == FindingKind::unknown) {
+    append_kv_str(o, "reason", f.reason.empty() ? f.message : f.reason);
+  } else {
+    append_kv_str(o, "message", f.message);
+  }
+  if (f.incomplete_trace) o += ",\"incomplete_trace\":true";
+  if (f.has_stack) {
+    if (stack) {
+      o += ",\"stack\":[";
+      for (size_t i = 0; i < stack->frames.size(); ++i) {
+        if (i) o += ',';
+        append_json_string(o, frame_text(stack->frames[i]));
+      }
+      o += ']';
+    } else {
+      // The stack record was never seen (lost or cut): keep the id so nothing is
+      // silently dropped.
+      append_kv_num(o, "stack_id", f.stack);
+    }
+  }
+  o += '}';
+  return o;
+}
+
+std::string finding_text(const Finding& f, const StackRec* stack, const Style& st,
+                         std::string_view indent) {
+  std::string_view label, color;
+  std::string_view text = f.message;
+  switch (f.kind) {
+    case FindingKind::violation:
+      label = severity_name(f.severity);
+      color = f.severity == Severity::error ? st.red() : st.yellow();
+      break;
+    case FindingKind::unknown:
+      label = "unknown";
+      color = st.cyan();
+      if (!f.reason.empty()) text = f.reason;
+      break;
+    case FindingKind::info:
+      label = "info";
+      color = st.blue();
+      break;
+  }
+  std::string o = fmt::format("{}{}{}{}: {}{}{}: {}", indent, color, label, st.reset(),
+                              st.bold(), f.rule, st.reset(), text);
+  if (f.incomplete_trace) o += " (trace incomplete: lines were skipped)";
+  o += '\n';
+
+  std::string at;
+  auto add = [&at](std::string s) {
+    if (!at.empty()) at += ' ';
+    at += std::move(s);
+  };
+  add(fmt::format("ts={}", f.ts));
+  if (f.tid != 0 || !f.fn.empty()) add(fmt::format("tid={}", f.tid));
+  if (!f.comm.empty()) add(fmt::format("comm={}", f.comm));
+  if (!f.fn.empty()) add(fmt::format("fn={}", f.fn));
+  if (f.vm_bo) add(fmt::format("vm_bo={}#{}", hex(f.vm_bo), f.gen));
+  if (f.vm) add(fmt::format("vm={}", hex(f.vm)));
+  if (f.obj) add(fmt::format("obj={}", hex(f.obj)));
+  if (f.line) add(fmt::format("line {}", f.line));
+  o += fmt::format("{}  {}at {}{}\n", indent, st.dim(), at, st.reset());
+
+  if (f.has_stack) {
+    if (stack) {
+      for (const Frame& fr : stack->frames) o += fmt::format("{}    {}\n", indent, frame_text(fr));
+    } else {
+      o += fmt::format("{}    (stack {} not in the trace)\n", indent, f.stack);
+    }
+  }
+  return o;
+}
+
+std::string summary_json(const Summary& s, bool info, std::string_view file) {
+  std::string o = "{\"type\":\"summary\"";
+  if (!file.empty()) append_kv_str(o, "file", file);
+  append_kv_num(o, "events", s.events);
+  append_kv_num(o, "vm_bos", s.vm_bos);
+  append_kv_num(o, "violations", s.violations);
+  append_kv_num(o, "errors", s.errors);
+  append_kv_num(o, "warnings", s.warnings);
+  append_kv_num(o, "unknown", s.unknown);
+  append_kv_num(o, "lost", s.lost);
+  append_kv_num(o, "skipped_lines", s.skipped_lines);
+  o += s.footer ? ",\"footer\":true" : ",\"footer\":false";
+  if (info) append_kv_num(o, "infos", s.infos);
+  // Optional diagnostics: present only when they say something.
+  if (s.unknown_records) append_kv_num(o, "unknown_records", s.unknown_records);
+  if (s.unknown_fn) append_kv_num(o, "unknown_fn", s.unknown_fn);
+  if (s.unmatched_exits) append_kv_num(o, "unmatched_exits", s.unmatched_exits);
+  o += '}';
+  return o;
+}
+
+namespace {
+std::string plural(uint64_t n, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+}  // namespace
+
+std::string summary_text(const Summary& s, bool info, const Style& st, std::string_view file) {
+  std::string o = fmt::format("{}summary{}", st.bold(), st.reset());
+  if (!file.empty()) o += fmt::format(" ({})", file);
+  o += fmt::format(": {}, {}, {} ({}, {}), {}", plural(s.events, "event", "events"),
+                   plural(s.vm_bos, "vm_bo", "vm_bos"),
+                   plural(s.violations, "violation", "violations"),
+                   plural(s.errors, "error", "errors"), plural(s.warnings, "warning", "warnings"),
+                   plural(s.unknown, "unknown", "unknown"));
+  if (info) o += fmt::format(", {}", plural(s.infos, "info", "infos"));
+  o += fmt::format(", {} lost", plural(s.lost, "event", "events"));
+  if (s.skipped_lines) o += fmt::format(", {} skipped", plural(s.skipped_lines, "line", "lines"));
+  if (s.unknown_records) o += fmt::format(", {} of unknown type", plural(s.unknown_records, "record", "records"));
+  if (s.unknown_fn) o += fmt::format(", {} naming unknown functions", plural(s.unknown_fn, "event", "events"));
+  if (s.unmatched_exits) o += fmt::format(", {}", plural(s.unmatched_exits, "unmatched exit", "unmatched exits"));
+  o += s.footer ? "" : ", no footer";
+  o += '\n';
+  return o;
+}
+
+}  // namespace gvt::cli

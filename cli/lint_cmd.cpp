@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `gpuvm-trace lint`: check recorded traces, print findings, exit 0/1/2 for CI.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/format.h"
+#include "cli/output.h"
+#include "decode/trace_io.h"
+#include "model/checker.h"
+
+namespace gvt::cli {
+namespace {
+
+struct LintArgs {
+  std::string format = "text";
+  std::string fail_on = "error";
+  bool info = false;
+  bool keep_going = false;
+  double idle_s = 0;
+  std::vector<std::string> files;
+};
+
+// Checks one file independently of the others; returns its exit status.
+int lint_one(const LintArgs& a, const std::string& path, bool several) {
+  const bool json = a.format == "json";
+  OutputOptions oo{json, want_color(json), a.info};
+  if (several && !json) {
+    fmt::print("{}==> {} <=={}\n", Style{oo.color}.bold(), path, Style{oo.color}.reset());
+  }
+  FindingPrinter printer(oo, stdout);
+  CheckerOptions co;
+  co.report_info = a.info;
+  co.idle_ns = static_cast<uint64_t>(std::llround(a.idle_s * 1e9));
+  Checker checker(co, printer);
+  printer.set_stack_lookup([&checker](uint64_t id) { return checker.stack(id); });
+
+  ReadResult r;
+  try {
+    r = read_trace(path, checker, ReadOptions{a.keep_going});
+  } catch (const std::exception& e) {
+    print_error(fmt::format("{}: {}", path, e.what()));
+    return kExitUsage;
+  }
+  if (!report_read_result(r, path)) return kExitUsage;
+  checker.finish();
+
+  const Summary& s = checker.summary();
+  std::string line = json ? summary_json(s, a.info, several ? path : "") + '\n'
+                          : summary_text(s, a.info, Style{oo.color}, several ? path : "");
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+  return findings_exit_status(s, parse_fail_on(a.fail_on));
+}
+
+}  // namespace
+
+void add_lint_command(CLI::App& app, int& exit_status) {
+  auto a = std::make_shared<LintArgs>();
+  CLI::App* sub = app.add_subcommand("lint", "Check recorded traces against the vm_bo rules (exit status for CI)");
+  sub->add_option("-f,--format", a->format, "Output: text (kernel-report style) or json (findings stream)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  sub->add_option("--fail-on", a->fail_on, "Lowest severity that makes the exit status 1")
+      ->check(CLI::IsMember({"error", "warning"}))
+      ->capture_default_str();
+  sub->add_flag("--info", a->info, "Also report info findings (vm-bo-leak, ...)");
+  sub->add_flag("--keep-going", a->keep_going,
+                "Skip malformed lines instead of stopping (later findings are marked incomplete)");
+  sub->add_option("--idle", a->idle_s, "vm-bo-leak: only report vm_bos idle this long at the end")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("FILE", a->files, "Trace files (.jsonl or .gvt; - reads standard input)")
+      ->required();
+  sub->footer(
+      "EXAMPLES:\n"
+      "    gpuvm-trace lint trace.jsonl               # findings as a kernel-style report\n"
+      "    gpuvm-trace lint -f json trace.gvt         # findings stream, one JSON object per line\n"
+      "    gpuvm-trace lint --fail-on warning *.gvt   # CI: warnings fail too\n"
+      "    gpuvm-trace lint --info --idle 5 t.jsonl   # also vm_bos idle for 5 s at the end\n"
+      "    gvt-gen --events 1000000 -o - | gpuvm-trace lint -\n"
+      "\n"
+      "EXIT STATUS: 0 no finding at or above --fail-on, 1 at least one, 2 usage or input error");
+  sub->callback([a, &exit_status] {
+    int worst = kExitClean;
+    const bool several = a->files.size() > 1;
+    for (const std::string& f : a->files) worst = std::max(worst, lint_one(*a, f, several));
+    exit_status = worst;
+  });
+}
+
+}  // namespace gvt::cli

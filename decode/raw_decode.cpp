@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "decode/raw_decode.h"
+
+#include <cstddef>
+#include <cstring>
+
+#include "bpf/gpuvm_trace.h"
+
+namespace gvt {
+
+// The BPF side writes gvt::Field / gvt::Small bit numbers directly; these pin the
+// two enumerations together so that a change on either side fails to compile.
+constexpr int I(int x) { return x; }
+static_assert(I(GVT_FIELD_COUNT_) == I(FIELD_COUNT_));
+static_assert(I(GVT_A_NAME) == I(A_NAME) && I(GVT_RET) == I(RET) && I(GVT_S_VM) == I(S_VM) &&
+              I(GVT_S_REFCOUNT) == I(S_REFCOUNT) && I(GVT_S_VM_NAME) == I(S_VM_NAME) &&
+              I(GVT_STACK) == I(STACK) && I(GVT_SYMBOL) == I(SYMBOL) &&
+              I(GVT_S_GEM_LIST_SAME_VM) == I(S_GEM_LIST_SAME_VM) && I(GVT_S_VM_BO) == I(S_VM_BO));
+static_assert(I(GVT_SMALL_COUNT_) == I(SMALL_COUNT_) && I(GVT_A_EVICT) == I(A_EVICT) &&
+              I(GVT_S_N_VA_NONZERO) == I(S_N_VA_NONZERO) && I(GVT_S_HELD) == I(S_HELD));
+static_assert(GVT_FN_COUNT_ == static_cast<int>(Fn::count_) &&
+              GVT_FN_BO_PUT == static_cast<int>(Fn::bo_put) &&
+              GVT_FN_WW_MUTEX_UNLOCK == static_cast<int>(Fn::ww_mutex_unlock) &&
+              GVT_FN_SYS_EXIT == static_cast<int>(Fn::sys_exit));
+static_assert(static_cast<unsigned>(Tri::yes) == GVT_V_YES &&
+              static_cast<unsigned>(Tri::unknown) == GVT_V_UNKNOWN &&
+              static_cast<unsigned>(OptBool::no) == GVT_V_NO);
+
+std::string_view raw_status_text(RawStatus s) {
+  switch (s) {
+    case RawStatus::ok: return "ok";
+    case RawStatus::short_record: return "record shorter than its header";
+    case RawStatus::bad_magic: return "record magic mismatch (BPF object of another version)";
+    case RawStatus::bad_kind: return "unknown record kind";
+    case RawStatus::bad_size: return "record size inconsistent with its contents";
+    case RawStatus::bad_field: return "function, phase or return kind out of range";
+  }
+  return "?";
+}
+
+std::string_view RawDecoder::intern(std::string_view s) {
+  auto it = strings_.find(s);
+  if (it != strings_.end()) return it->first;
+  auto owned = std::make_unique<std::string>(s);
+  std::string_view key = *owned;
+  strings_.emplace(key, std::move(owned));
+  return key;
+}
+
+namespace {
+
+std::string_view fixed_str(const char* p, size_t n) { return {p, strnlen(p, n)}; }
+
+// The return register as the ABI defines it for each kind (the BPF side copies the
+// whole register; the bits above a bool or int are undefined).
+void set_ret(Event& e, uint8_t kind, uint64_t raw) {
+  switch (kind) {
+    case GVT_RET_PTR:
+      if (raw >= static_cast<uint64_t>(-4095)) {
+        e.ret_kind = RetKind::err;  // ERR_PTR(-errno)
+      } else {
+        e.ret_kind = RetKind::addr;
+      }
+      e.v[RET] = raw;
+      break;
+    case GVT_RET_BOOL:
+      e.ret_kind = RetKind::boolean;
+      e.v[RET] = (raw & 0xff) != 0;
+      break;
+    case GVT_RET_INT:
+      e.ret_kind = RetKind::integer;
+      e.v[RET] = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(raw)));
+      break;
+    default:
+      e.ret_kind = RetKind::none;
+      break;
+  }
+}
+
+}  // namespace
+
+RawStatus RawDecoder::decode(const void* data, size_t size, RawEvent& out) {
+  if (size < sizeof(gvt_raw_hdr)) return RawStatus::short_record;
+  gvt_raw_hdr h;
+  std::memcpy(&h, data, sizeof h);
+  if (h.magic != GVT_RAW_MAGIC) return RawStatus::bad_magic;
+  if (h.kind != GVT_RAW_EVENT) return RawStatus::bad_kind;
+  if (size < GVT_RAW_EVENT_HEAD_SIZE) return RawStatus::short_record;
+  if (h.size < GVT_RAW_EVENT_HEAD_SIZE || h.size > size || h.size > sizeof(gvt_raw_event))
+    return RawStatus::bad_size;
+
+  // Copied (a ring-buffer sample is only 8-byte aligned, a caller's buffer maybe not
+  // at all); the part past h.size stays zero.
+  gvt_raw_event r{};
+  std::memcpy(&r, data, h.size);
+  if (r.fn == 0 || r.fn >= GVT_FN_COUNT_ || r.phase > GVT_PH_EXIT || r.ret_kind > GVT_RET_INT)
+    return RawStatus::bad_field;
+  // Every present value must lie inside the record.
+  uint32_t present = r.present & ((1u << FIELD_COUNT_) - 1) & ~(bit(STACK) | bit(SYMBOL));
+  for (unsigned f = 0; f < FIELD_COUNT_; ++f)
+    if ((present & (1u << f)) && offsetof(gvt_raw_event, v) + (f + 1) * sizeof(uint64_t) > h.size)
+      return RawStatus::bad_size;
+  if ((present & bit(A_NAME)) && offsetof(gvt_raw_event, name) + sizeof r.name > h.size)
+    return RawStatus::bad_size;
+  if ((present & bit(S_VM_NAME)) && offsetof(gvt_raw_event, vm_name) + sizeof r.vm_name > h.size)
+    return RawStatus::bad_size;
+
+  Event& e = out.ev;
+  e = Event{};
+  e.ts = h.ts;
+  e.pid = static_cast<int32_t>(h.pid);
+  e.tid = static_cast<int32_t>(h.tid);
+  e.cpu = h.cpu;
+  e.has_cpu = true;
+  e.comm = intern(fixed_str(h.comm, sizeof h.comm));
+  e.fn = static_cast<Fn>(r.fn);
+  e.phase = r.phase == GVT_PH_EXIT ? Phase::exit : Phase::entry;
+  // Stack ids and probed symbols are user space's to assign.
+  e.present = present;
+  e.small = r.small & ((1u << (2 * SMALL_COUNT_)) - 1);
+  for (unsigned f = 0; f < FIELD_COUNT_; ++f)
+    if (e.present & (1u << f)) e.v[f] = r.v[f];
+  if (e.has(RET)) set_ret(e, r.ret_kind, r.v[RET]);
+  if (e.has(A_NAME)) e.name = intern(fixed_str(r.name, sizeof r.name));
+  if (e.has(S_VM_NAME)) e.vm_name = intern(fixed_str(r.vm_name, sizeof r.vm_name));
+  e.v[A_NAME] = e.v[S_VM_NAME] = 0;
+
+  out.mechanism = r.probe;
+  out.stack_id = r.stack_id;
+  return RawStatus::ok;
+}
+
+}  // namespace gvt

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// gvt::Checker: the RecordSink face of the model.
+#include "model/checker.h"
+
+#include "model/handlers.h"
+#include "model/model.h"
+#include "model/rules/rules.h"
+
+namespace gvt {
+
+std::string_view severity_name(Severity s) {
+  switch (s) {
+    case Severity::info: return "info";
+    case Severity::warning: return "warning";
+    case Severity::error: return "error";
+  }
+  return "error";
+}
+
+struct Checker::Impl {
+  Impl(CheckerOptions o, FindingSink& s, TransitionObserver* obs) : m(o, s, obs) {}
+  model::Model m;
+  bool finished = false;
+};
+
+Checker::Checker(CheckerOptions opts, FindingSink& findings, TransitionObserver* observer)
+    : impl_(std::make_unique<Impl>(opts, findings, observer)) {}
+
+Checker::~Checker() = default;
+
+void Checker::on_header(const Header& h) {
+  model::Model& m = impl_->m;
+  m.feat_deferred = model::from_opt(h.feat_deferred);
+  m.feat_gpuva_mutex = model::from_opt(h.feat_gpuva_mutex);
+  m.feat_immediate = model::from_opt(h.feat_immediate_mode);
+  m.feat_self_locks = model::from_opt(h.feat_prealloc_self_locks);
+  if (m.feat_self_locks == model::K::unknown) {
+    // The self-locking obtain_prealloc came after the gpuva mutex (6.18) and after
+    // deferred cleanup (6.19): a kernel lacking either cannot have it.
+    if (m.feat_gpuva_mutex == model::K::no || m.feat_deferred == model::K::no)
+      m.feat_self_locks = model::K::no;
+  }
+  m.put_complete_hdr = h.coverage_put == "complete";
+  m.locks_complete = h.coverage_locks == "complete";
+}
+
+void Checker::on_event(const Event& e) { model::apply_event(impl_->m, e); }
+
+void Checker::on_lost(const Lost& l) { model::apply_lost(impl_->m, l); }
+
+void Checker::on_stack(const StackRec& s) { impl_->m.stacks[s.id] = s; }
+
+void Checker::on_footer(const Footer&) { impl_->m.summary.footer = true; }
+
+void Checker::on_opaque(const Opaque& o) {
+  if (o.unknown_fn)
+    impl_->m.summary.unknown_fn++;
+  else
+    impl_->m.summary.unknown_records++;
+}
+
+void Checker::on_skipped(uint64_t, std::string_view) {
+  impl_->m.summary.skipped_lines++;
+  impl_->m.incomplete = true;
+}
+
+void Checker::finish() {
+  if (impl_->finished) return;
+  impl_->finished = true;
+  model::rules::at_end(impl_->m);
+}
+
+const Summary& Checker::summary() const { return impl_->m.summary; }
+
+const StackRec* Checker::stack(uint64_t id) const {
+  auto it = impl_->m.stacks.find(id);
+  return it == impl_->m.stacks.end() ? nullptr : &it->second;
+}
+
+}  // namespace gvt

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Evidence: answering "is this lock held by current", "is this VM protected /
+// immediate", "is this GEM external" from snapshots first, then from the model, and
+// saying which evidence is missing when neither knows (§C.3, §C.4, §E.2).
+#include <fmt/format.h>
+
+#include "model/model.h"
+
+namespace gvt::model {
+
+constexpr uint32_t kResvProtected = 1u << 0;
+constexpr uint32_t kImmediateMode = 1u << 1;  // only when features.immediate_mode
+
+std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
+
+std::string_view kname(K k) {
+  return k == K::yes ? "yes" : k == K::no ? "no" : "unknown";
+}
+
+Model::Model(CheckerOptions o, FindingSink& s, TransitionObserver* obs)
+    : opts(o), sink(s), observer(obs), table(*this) {
+  // Denser tables: memory grows with live objects, so buckets are what it grows by.
+  vms.max_load_factor(0.8f);
+  tasks.max_load_factor(0.8f);
+  vas.max_load_factor(0.8f);
+  registered.max_load_factor(0.8f);
+  extobj_suspects.max_load_factor(0.8f);
+}
+
+bool Model::uncertain(const Attrs& a) const { return a.sync_epoch != lost_epoch; }
+
+const char* Model::vm_uncertain_why(const VmState& v) const {
+  if (v.partial) return "the VM was first seen after its drm_gpuvm_init (partial history)";
+  if (v.init_epoch != lost_epoch) return "events were lost since the VM's drm_gpuvm_init";
+  return "";
+}
+
+Ans Model::tombstone_certain(const Destroyed& d) const {
+  if (!d.observed)
+    return Ans::unknown("its previous generation ended unobserved (destroyed-unobserved)");
+  if (!d.certain) return Ans::unknown("the generation was uncertain when it ended");
+  if (d.epoch != lost_epoch)
+    return Ans::unknown("events were lost since its destruction (the address may have been reused)");
+  if (!put_complete_hdr) return Ans::unknown("put coverage of this trace is not complete");
+  if (put_coverage_broken)
+    return Ans::unknown("a vm_bo whose create was not observed appeared (coverage partial)");
+  return Ans::yes();
+}
+
+VmState* Model::vm_if(uint64_t addr) {
+  auto& c = vm_cache[(addr >> 12 ^ addr >> 6) & 63];
+  if (c.first == addr && c.second) return c.second;
+  auto it = vms.find(addr);
+  if (it == vms.end()) return nullptr;
+  c = {addr, &it.value()};
+  return c.second;
+}
+
+VmState& Model::vm(uint64_t addr) {
+  if (VmState* v = vm_if(addr)) return *v;
+  vm_cache_clear();
+  VmState& v = vms[addr];
+  v.gen = ++vm_gens;
+  v.partial = true;
+  v.init_epoch = lost_epoch;
+  return v;
+}
+
+void Model::vm_erase(uint64_t addr) {
+  auto it = vms.find(addr);
+  if (it == vms.end()) return;
+  if (it->second.put_pending || it->second.put_unknown) pending_vm_puts--;
+  vms.erase(it);
+  vm_cache_clear();
+}
+
+uint64_t Model::event_vm(const Event& e, const Attrs* a) const {
+  if (e.has(A_GPUVM)) return e.get(A_GPUVM);
+  if (e.has(S_VM)) return e.get(S_VM);
+  if (a) return a->vm;
+  return 0;
+}
+
+Ans Model::protected_vm(const Event& e, uint64_t vm) {
+  if (e.has(S_VM_FLAGS)) return (e.get(S_VM_FLAGS) & kResvProtected) ? Ans::yes() : Ans::no();
+  if (VmState* v = vm_if(vm); v && v->flags_known)
+    return (v->flags & kResvProtected) ? Ans::yes() : Ans::no();
+  return Ans::unknown("the VM's flags are not known (no vm_flags snapshot, drm_gpuvm_init not seen)");
+}
+
+Ans Model::immediate_vm(const Event& e, uint64_t vm) {
+  if (feat_immediate == K::no) return Ans::no();
+  if (feat_immediate == K::unknown)
+    return Ans::unknown("the trace header does not say whether the kernel has DRM_GPUVM_IMMEDIATE_MODE (features.immediate_mode)");
+  uint32_t flags = 0;
+  if (e.has(S_VM_FLAGS)) {
+    flags = static_cast<uint32_t>(e.get(S_VM_FLAGS));
+  } else if (VmState* v = vm_if(vm); v && v->flags_known) {
+    flags = v->flags;
+  } else {
+    return Ans::unknown("the VM's flags are not known (no vm_flags snapshot, drm_gpuvm_init not seen)");
+  }
+  return (flags & kImmediateMode) ? Ans::yes() : Ans::no();
+}
+
+GpuvaLock Model::gpuva_lock_kind(const Event& e, uint64_t vm, const char** why) {
+  if (feat_gpuva_mutex == K::no) return GpuvaLock::bo_resv;
+  if (feat_gpuva_mutex == K::unknown) {
+    *why = "the trace header does not say whether drm_gem_object.gpuva.lock exists (features.gpuva_mutex)";
+    return GpuvaLock::unknown;
+  }
+  Ans imm = immediate_vm(e, vm);
+  if (imm.v == K::yes) return GpuvaLock::gem_mutex;
+  if (imm.v == K::no) return GpuvaLock::bo_resv;
+  *why = imm.why;
+  return GpuvaLock::unknown;
+}
+
+Ans Model::external(const Event& e, const Attrs* a, uint64_t vm) {
+  uint64_t bo = e.has(S_BO_RESV) ? e.get(S_BO_RESV) : (a ? a->bo_resv : 0);
+  uint64_t vr = e.has(S_VM_RESV) ? e.get(S_VM_RESV) : 0;
+  if (!vr)
+    if (VmState* v = vm_if(vm)) vr = v->resv;
+  if (bo && vr) return bo != vr ? Ans::yes() : Ans::no();
+  if (a && a->external != K::unknown) return {a->external, ""};
+  return Ans::unknown("the BO's or the VM's dma-resv address is not known");
+}
+
+Ans Model::held_vm_resv(const Event& e, Task& t, uint64_t vm) {
+  K k = from_tri(e.tri(S_HELD_VM_RESV));
+  if (k != K::unknown) return {k, ""};
+  uint64_t addr = e.has(S_VM_RESV) ? e.get(S_VM_RESV) : 0;
+  if (!addr)
+    if (VmState* v = vm_if(vm)) addr = v->resv;
+  if (!addr) return Ans::unknown("held_vm_resv missing and the VM resv address is not known");
+  K h = task_held(t, addr);
+  if (h != K::unknown) return {h, ""};
+  return Ans::unknown("held_vm_resv missing and no lock event of this task on the VM resv since the trace started or since events were lost (or lock coverage is partial)");
+}
+
+Ans Model::held_bo_resv(const Event& e, Task& t, const Attrs* a) {
+  K k = from_tri(e.tri(S_HELD_BO_RESV));
+  if (k != K::unknown) return {k, ""};
+  uint64_t addr = e.has(S_BO_RESV) ? e.get(S_BO_RESV) : (a ? a->bo_resv : 0);
+  if (!addr) return Ans::unknown("held_bo_resv missing and the BO resv address is not known");
+  K h = task_held(t, addr);
+  if (h != K::unknown) return {h, ""};
+  return Ans::unknown("held_bo_resv missing and no lock event of this task on the BO resv since the trace started or since events were lost (or lock coverage is partial)");
+}
+
+Ans Model::held_gpuva(const Event& e, Task& t, const Attrs* a, uint64_t vm) {
+  Tri snap = e.tri(S_HELD_GPUVA_LOCK);
+  if (is_known(snap)) return {from_tri(snap), ""};
+  const char* why = "";
+  switch (gpuva_lock_kind(e, vm, &why)) {
+    case GpuvaLock::bo_resv:
+      // An explicit "unknown" is the recorder saying the gpuva lock did not resolve
+      // (a driver-private lock on <= 6.17): the BO resv is then not the lock.
+      if (snap == Tri::unknown)
+        return Ans::unknown("the recorder could not resolve the gpuva lock (driver-private lock?)");
+      return held_bo_resv(e, t, a);
+    case GpuvaLock::gem_mutex:
+      return Ans::unknown("held_gpuva_lock missing; obj->gpuva.lock is not otherwise observable");
+    case GpuvaLock::unknown:
+      return Ans::unknown(why);
+  }
+  return Ans::unknown("gpuva lock unresolved");
+}
+
+Ans Model::held_gem_mutex(const Event& e, uint64_t vm) {
+  const char* why = "";
+  GpuvaLock k = gpuva_lock_kind(e, vm, &why);
+  if (k == GpuvaLock::unknown) return Ans::unknown(why);
+  if (k == GpuvaLock::bo_resv)
+    return Ans::unknown("the VM is not in immediate mode: held_gpuva_lock names obj->resv, not obj->gpuva.lock");
+  Tri snap = e.tri(S_HELD_GPUVA_LOCK);
+  if (is_known(snap)) return {from_tri(snap), ""};
+  return Ans::unknown("held_gpuva_lock missing from the snapshot");
+}
+
+uint32_t Model::intern_comm(std::string_view c) {
+  std::string key(c);
+  auto it = comm_ids.find(key);
+  if (it != comm_ids.end()) return it->second;
+  uint32_t id = static_cast<uint32_t>(comms.size());
+  comms.push_back(key);
+  comm_ids.emplace(std::move(key), id);
+  return id;
+}
+
+DeathInfo Model::death(const Event& e, const Task& t, bool certain) const {
+  DeathInfo d;
+  d.ts = e.ts;
+  d.line = e.line;
+  d.epoch = lost_epoch;
+  d.tid = e.tid;
+  d.comm = t.comm;
+  d.certain = certain;
+  return d;
+}
+
+Attrs Model::attrs_from_snapshot(const Event& e, uint64_t vm, uint64_t obj) const {
+  Attrs a;
+  a.vm = vm ? vm : (e.has(S_VM) ? e.get(S_VM) : 0);
+  a.obj = obj ? obj : (e.has(S_OBJ) ? e.get(S_OBJ) : 0);
+  a.bo_resv = e.has(S_BO_RESV) ? e.get(S_BO_RESV) : 0;
+  a.last_ts = e.ts;
+  a.sync_epoch = lost_epoch;
+  if (e.has(S_REFCOUNT)) {
+    a.refcount = static_cast<int32_t>(e.sget(S_REFCOUNT));
+    a.refcount_known = true;
+  }
+  a.extobj = from_opt(e.b(S_ON_EXTOBJ));
+  a.evicted = from_opt(e.b(S_EVICTED));
+  a.on_evict = from_opt(e.b(S_ON_EVICT));
+  if (e.has(S_BO_RESV) && e.has(S_VM_RESV))
+    a.external = from_bool(e.get(S_BO_RESV) != e.get(S_VM_RESV));
+  if (is_false(e.b(S_N_VA_NONZERO))) a.n_va_exact = true;
+  return a;
+}
+
+LifeState Model::adopted_state(const Event& e, bool* sure) const {
+  *sure = true;
+  OptBool gem = e.b(S_ON_GEM);
+  if (is_true(gem)) return LifeState::registered;
+  bool rc_known = e.has(S_REFCOUNT);
+  int64_t rc = e.sget(S_REFCOUNT);
+  if (rc_known && rc == 0 && is_true(e.b(S_ON_DEFER))) return LifeState::zombie;
+  if (rc_known && rc > 0 && is_false(gem) && !is_true(e.b(S_ON_EXTOBJ)) &&
+      !is_true(e.b(S_ON_EVICT)))
+    return LifeState::allocated;
+  *sure = false;
+  return LifeState::registered;
+}
+
+Slot* Model::slot_for(uint64_t addr, const Event& e, const Task& t, uint64_t vm, uint64_t obj) {
+  if (!addr) return nullptr;
+  if (Slot* s = table.find(addr); s && s->gen != 0) return s;
+  bool sure = true;
+  LifeState st = adopted_state(e, &sure);
+  Attrs a = attrs_from_snapshot(e, vm, obj);
+  a.origin = Origin::adopted;
+  if (!sure) a.sync_epoch = lost_epoch - 1;  // state guessed: uncertain until a snapshot
+  Slot& s = table.adopt(addr, st, a, death(e, t));
+  note(addr, s, LifeState::none, "adopted", true);
+  return table.find(addr);
+}
+
+void Model::resync(Slot& s, const Event& e) {
+  Attrs* a = s.attrs();
+  if (!a || !uncertain(*a)) return;
+  // A full snapshot: refcount and GEM-list membership read at this event.
+  if (!e.has(S_REFCOUNT) || !known(e.b(S_ON_GEM))) return;
+  a->refcount = static_cast<int32_t>(e.sget(S_REFCOUNT));
+  a->refcount_known = true;
+  if (a->extobj != K::yes) a->extobj = from_opt(e.b(S_ON_EXTOBJ));  // never leaves it while alive
+  if (is_false(e.b(S_N_VA_NONZERO))) {
+    a->n_va = 0;
+    a->n_va_exact = true;
+  } else {
+    a->n_va_exact = false;
+  }
+  a->sync_epoch = lost_epoch;
+  if (is_true(e.b(S_ON_GEM)) && std::holds_alternative<Allocated>(s.st)) LifecycleTable::t2_register(s);
+}
+
+void Model::note(uint64_t addr, const Slot& s, LifeState from, std::string_view text, bool adopted) {
+  if (!observer) return;
+  Transition t;
+  t.vm_bo = addr;
+  t.gen = s.gen;
+  t.from = from;
+  t.to = s.life();
+  t.adopted = adopted;
+  t.note.assign(text);
+  touched.push_back(std::move(t));
+}
+
+void Model::update_suspect(uint64_t addr, const Slot& s) {
+  const Attrs* a = s.attrs();
+  bool suspect = a && !std::holds_alternative<Zombie>(s.st) && a->n_va > 0 &&
+                 a->external == K::yes && a->extobj != K::yes && !a->reported_extobj_missing;
+  // Touch the map only on a change: this runs on every link/unlink/extobj_add.
+  if (!a || suspect == a->in_suspects) {
+    if (!a) extobj_suspects.erase(addr);
+    return;
+  }
+  const_cast<Attrs*>(a)->in_suspects = suspect;
+  if (suspect)
+    extobj_suspects[addr] = s.gen;
+  else
+    extobj_suspects.erase(addr);
+}
+
+void Model::lifecycle_started(uint64_t addr, Slot& s) {
+  summary.vm_bos++;
+  Attrs* a = s.attrs();
+  if (!a || !a->vm) return;
+  VmState& v = vm(a->vm);
+  a->vm_gen = v.gen;
+  v.live_gens++;
+}
+
+void Model::lifecycle_ended(uint64_t addr, uint32_t gen, const Attrs& a) {
+  if (a.vm) {
+    if (VmState* v = vm_if(a.vm); v && v->gen == a.vm_gen && v->live_gens > 0) v->live_gens--;
+    if (a.indexed) {
+      auto it = registered.find({a.vm, a.obj});
+      if (it != registered.end() && it->second == addr) registered.erase(it);
+    }
+  }
+  if (a.in_suspects) extobj_suspects.erase(addr);
+  if (observer) observer->on_closed(addr, gen);
+}
+
+void Model::report(FindingKind kind, std::string_view rule, Severity sev, const Event* e,
+                   const Subject& subj, std::string text) {
+  Finding f;
+  f.kind = kind;
+  f.rule = rule;
+  f.severity = sev;
+  f.vm_bo = subj.vm_bo;
+  f.gen = subj.gen;
+  f.vm = subj.vm;
+  f.obj = subj.obj;
+  f.incomplete_trace = incomplete;
+  if (e) {
+    f.ts = e->ts;
+    f.tid = e->tid;
+    f.comm.assign(e->comm);
+    f.fn = fn_name(e->fn);
+    f.line = e->line;
+    if (e->has(STACK)) {
+      f.has_stack = true;
+      f.stack = e->get(STACK);
+    }
+  } else {
+    f.ts = last_ts;
+  }
+  if (kind == FindingKind::unknown) {
+    f.reason = std::move(text);
+    summary.unknown++;
+  } else if (kind == FindingKind::info) {
+    f.message = std::move(text);
+    summary.infos++;
+  } else {
+    f.message = std::move(text);
+    summary.violations++;
+    if (sev == Severity::error) summary.errors++;
+    else if (sev == Severity::warning) summary.warnings++;
+  }
+  sink.on_finding(f);
+}
+
+void Model::info(std::string_view rule, const Event* e, const Subject& s, std::string msg) {
+  if (!opts.report_info) return;
+  report(FindingKind::info, rule, Severity::info, e, s, std::move(msg));
+}
+
+}  // namespace gvt::model

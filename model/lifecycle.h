@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The vm_bo lifecycle state machine of vm_bo-lifecycle.md §D, laid out like the spec:
+// states (§D.2) as distinct types so that attributes such as n_va only exist while the
+// memory is alive, identity by (address, generation) (§D.1), adoption (§D.7), the VM
+// table, and the transitions T1–T15 (§D.4) as named functions of LifecycleTable.
+// Rules (model/rules/) read this state; only the transitions write it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <tsl/robin_map.h>
+
+#include "decode/event.h"
+#include "model/checker.h"
+
+namespace gvt::model {
+
+// Three-valued answer of the model (Tri of event.h keeps absent/unknown apart for
+// conversion; the model never needs that distinction).
+enum class K : uint8_t { no = 0, yes = 1, unknown = 2 };
+inline K from_tri(Tri t) { return t == Tri::yes ? K::yes : t == Tri::no ? K::no : K::unknown; }
+inline K from_opt(OptBool b) { return b == OptBool::yes ? K::yes : b == OptBool::no ? K::no : K::unknown; }
+inline K from_bool(bool b) { return b ? K::yes : K::no; }
+
+enum class Origin : uint8_t { observed, adopted };
+
+// Kernel addresses share their low bits (slab strides, alignment); robin_map masks the
+// hash with a power of two, so the identity std::hash would cluster them badly.
+struct AddrHash {
+  size_t operator()(uint64_t x) const {
+    // murmur3 fmix64
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return static_cast<size_t>(x);
+  }
+};
+
+// §D.2 attributes, alive only in ALLOCATED / REGISTERED and frozen in ZOMBIE.
+struct Attrs {
+  uint64_t vm = 0;            // 0 = unknown
+  uint64_t obj = 0;           // 0 = unknown
+  uint64_t bo_resv = 0;       // last snapshot of obj->resv, 0 = unknown
+  uint64_t last_ts = 0;       // last event naming this lifecycle (vm-bo-leak --idle)
+  uint64_t sync_epoch = 0;    // lost-epoch when created/adopted/re-synchronised
+  uint64_t gain_seq = 0;      // event seq of the last observed reference gain
+  int32_t refcount = 0;       // last snapshot (never reconstructed: gets are invisible)
+  int32_t n_va = 0;           // VAs linked while observed (exact iff n_va_exact)
+  uint32_t vm_gen = 0;        // generation of the VM this lifecycle counts against
+  K extobj = K::unknown;      // on vm->extobj.list
+  K external = K::unknown;    // obj->resv != VM resv
+  K evicted = K::unknown;
+  K on_evict = K::unknown;
+  bool refcount_known = false;
+  bool n_va_exact = false;    // false: links older than the observation may exist
+  Origin origin = Origin::observed;
+  bool reported_extobj_missing = false;  // one report per root cause
+  bool reported_saturated = false;
+  bool in_suspects = false;   // listed in Model::extobj_suspects
+  bool indexed = false;       // listed in Model::registered
+};
+
+struct Allocated { Attrs a; };
+struct Registered { Attrs a; };
+struct Zombie { Attrs a; uint64_t pushed_seq = 0; };
+// Terminal. A small tombstone is all that survives (use-after-free / double-put need
+// when, where and by whom the generation died).
+struct Destroyed {
+  uint64_t ts = 0;
+  uint64_t vm = 0, obj = 0;
+  uint64_t epoch = 0;         // lost-epoch at destruction
+  uint64_t line = 0;
+  int32_t tid = 0;
+  uint32_t comm = 0;          // interned comm id
+  bool observed = true;       // false: closed as destroyed-unobserved (§D.1)
+  bool certain = true;        // the lifecycle was certain when it ended
+};
+
+using State = std::variant<Allocated, Registered, Zombie, Destroyed>;
+
+struct Slot {
+  uint32_t gen = 0;
+  State st;
+
+  LifeState life() const;
+  bool alive() const { return !std::holds_alternative<Destroyed>(st); }
+  Attrs* attrs();             // nullptr when DESTROYED
+  const Attrs* attrs() const;
+  const Destroyed* dead() const { return std::get_if<Destroyed>(&st); }
+};
+
+// A VM (§A.1): generation bumps at drm_gpuvm_init.
+struct VmState {
+  uint32_t gen = 0;
+  bool partial = true;        // first seen after drm_gpuvm_init: counts unknown
+  bool flags_known = false;
+  bool ops_seen = false;      // alloc-free-asymmetric looked at this gen's ops
+  uint32_t flags = 0;
+  uint64_t resv = 0;          // vm->r_obj->resv, 0 = unknown
+  uint64_t init_epoch = 0;    // lost-epoch at init (losses after it: uncertain)
+  int64_t live_gens = 0;      // live vm_bo generations counted against this VM gen
+  int64_t inserted_vas = 0;   // drm_gpuva_insert minus remove, observed
+  // Pending vm-bo-leak-at-vm-destroy (a): decided at the vm_put exit.
+  int32_t put_tid = 0;
+  bool put_pending = false;
+  bool put_unknown = false;   // the (a) check could not be decided at entry
+  const char* put_unknown_why = nullptr;
+  int64_t put_kref = 0;
+  uint64_t put_line = 0, put_ts = 0;
+  std::vector<std::pair<uint64_t, uint32_t>> zombies;  // (address, gen), lazily pruned
+};
+
+// Hooks the table calls when a lifecycle starts or ends (summary, observer, VM counts).
+struct LifecycleEvents {
+  virtual ~LifecycleEvents() = default;
+  virtual void lifecycle_started(uint64_t addr, Slot& s) = 0;
+  virtual void lifecycle_ended(uint64_t addr, uint32_t gen, const Attrs& a) = 0;
+};
+
+// Who/when a destruction happened, recorded into the tombstone.
+struct DeathInfo {
+  uint64_t ts = 0, line = 0, epoch = 0;
+  int32_t tid = 0;
+  uint32_t comm = 0;
+  bool certain = true;
+};
+
+class LifecycleTable {
+ public:
+  explicit LifecycleTable(LifecycleEvents& ev, size_t tombstone_cap = 1u << 16);
+
+  Slot* find(uint64_t addr);
+  size_t size() const { return map_.size(); }
+  template <class F> void for_each(F&& f) {
+    for (auto it = map_.begin(); it != map_.end(); ++it) f(it->first, it.value());
+  }
+
+  // T1: bo_create returned `addr`. A still-live latest generation is first closed as
+  // destroyed-unobserved (returned in *closed_gen, 0 if none).
+  Slot& t1_create(uint64_t addr, const Attrs& a, const DeathInfo& now, uint32_t* closed_gen);
+  // §D.7: first sight of an address (or a fresh generation the create of which was not
+  // observed): the state comes from the snapshot.
+  Slot& adopt(uint64_t addr, LifeState st, const Attrs& a, const DeathInfo& now);
+  // T2 / T3: ALLOCATED → REGISTERED (obtain created it / prealloc registered).
+  static void t2_register(Slot& s);
+  // T2' / T4 (found side) / T5: a reference gain on a REGISTERED vm_bo.
+  static void t2b_ref_gain(Slot& s, uint64_t seq);
+  // T6: extobj := snapshot.
+  static void t6_extobj(Slot& s, K on_extobj);
+  // T7: evicted := e; on_evict := snapshot.
+  static void t7_evict(Slot& s, K evict, K on_evict);
+  // T8: link: ref +1, n_va +1 (VA → key is recorded by the caller).
+  static void t8_link(Slot& s, uint64_t seq);
+  // T9: unlink: n_va −1 (the put follows as its own event on K612).
+  static void t9_unlink(Slot& s);
+  // T10 (ret 0) / T13 (iterator put): ref −1.
+  static void t10_ref_drop(Slot& s);
+  // T10 (ret 1), T4 (pre-allocation released), T12 (cleanup), T13: → DESTROYED.
+  void destroy(uint64_t addr, Slot& s, const DeathInfo& d, bool observed = true);
+  // T11: → ZOMBIE.
+  static void t11_zombie(Slot& s, uint64_t seq);
+
+ private:
+  LifecycleEvents& ev_;
+  tsl::robin_map<uint64_t, Slot, AddrHash> map_;
+  // find() cache; reset on every insert/erase (robin_map moves entries).
+  uint64_t last_addr_ = 0;
+  Slot* last_ = nullptr;
+  // Tombstones in order of death; the oldest are dropped beyond the cap so memory is
+  // bounded by live objects plus a constant (a dropped tombstone only turns a later
+  // certain double-put/use-after-free into an adoption judged from its snapshot).
+  std::vector<std::pair<uint64_t, uint32_t>> ring_;
+  size_t ring_head_ = 0;
+  size_t cap_;
+};
+
+}  // namespace gvt::model

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The checker's internal state, shared by the event dispatcher (checker.cpp), the
+// evidence helpers (evidence.cpp) and the rules (rules/*.cpp). Not a public header.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tsl/robin_map.h>
+
+#include "decode/event.h"
+#include "model/checker.h"
+#include "model/finding.h"
+#include "model/lifecycle.h"
+#include "model/tasks.h"
+
+namespace gvt::model {
+
+// Errno values the lock results are compared with (§C.1).
+inline constexpr int64_t kEALREADY = -114;
+
+// A three-valued answer and, when unknown, which evidence is missing.
+struct Ans {
+  K v = K::unknown;
+  const char* why = "";
+  static Ans yes() { return {K::yes, ""}; }
+  static Ans no() { return {K::no, ""}; }
+  static Ans unknown(const char* w) { return {K::unknown, w}; }
+};
+
+// Which lock protects a GEM's vm_bo list (§A.3, §C.4).
+enum class GpuvaLock : uint8_t { bo_resv, gem_mutex, unknown };
+
+struct LinkRec {
+  uint64_t vm_bo = 0;
+  uint64_t epoch = 0;  // lost-epoch at link
+  uint32_t gen = 0;
+};
+
+// One VA: the vm_bo key recorded at drm_gpuva_link (§D.1) and whether a
+// drm_gpuva_insert of it was observed (per-VM VA counts). One map for both keeps the
+// per-VA memory to a single bucket.
+struct VaRec {
+  uint64_t vm_bo = 0;
+  uint64_t vm = 0;       // VM it was inserted into
+  uint64_t epoch = 0;    // lost-epoch at link
+  uint32_t gen = 0;
+  bool linked = false;
+  bool inserted = false;
+};
+
+// What a finding is about.
+struct Subject {
+  uint64_t vm_bo = 0;
+  uint32_t gen = 0;
+  uint64_t vm = 0;
+  uint64_t obj = 0;
+};
+
+struct PairHash {
+  size_t operator()(const std::pair<uint64_t, uint64_t>& p) const {
+    AddrHash h;
+    return h(p.first ^ h(p.second));
+  }
+};
+
+class Model : public LifecycleEvents {
+ public:
+  Model(CheckerOptions opts, FindingSink& sink, TransitionObserver* obs);
+
+  // ---- configuration from the header ----
+  CheckerOptions opts;
+  FindingSink& sink;
+  TransitionObserver* observer;
+  K feat_deferred = K::unknown;
+  K feat_gpuva_mutex = K::unknown;
+  K feat_immediate = K::unknown;
+  K feat_self_locks = K::unknown;  // prealloc_self_locks, inferred when absent
+  bool put_complete_hdr = false;   // header coverage.put == "complete"
+  bool locks_complete = false;     // header coverage.locks == "complete"
+  bool put_coverage_broken = false;  // an obtain returned a vm_bo whose create we missed
+
+  // ---- running state ----
+  Summary summary;
+  uint64_t seq = 0;                // events seen (sequence numbers)
+  uint64_t lost_epoch = 0;         // bumps at every lost record
+  uint64_t last_ts = 0;
+  bool incomplete = false;         // a line was skipped (--keep-going)
+  uint32_t pending_vm_puts = 0;    // VMs with an undecided vm-bo-leak-at-vm-destroy (a)
+  uint32_t vm_gens = 0;            // VM generations across all addresses (identity of a VM gen)
+  LifecycleTable table;
+  tsl::robin_map<uint64_t, VmState, AddrHash> vms;  // insert/erase only via vm() / vm_erase()
+  // vm_if() cache, direct-mapped by address; cleared when `vms` changes shape.
+  std::array<std::pair<uint64_t, VmState*>, 64> vm_cache{};
+  void vm_cache_clear() { vm_cache.fill({0, nullptr}); }
+  tsl::robin_map<int32_t, Task, AddrHash> tasks;
+  // task_of() cache, direct-mapped by tid; cleared when `tasks` grows (entries move).
+  std::array<std::pair<int32_t, Task*>, 64> task_cache{};
+  tsl::robin_map<uint64_t, VaRec, AddrHash> vas;          // per VA: link key and insertion
+  tsl::robin_map<std::pair<uint64_t, uint64_t>, uint64_t, PairHash> registered;  // (vm,obj) → vm_bo
+  tsl::robin_map<uint64_t, uint32_t, AddrHash> extobj_suspects;  // vm_bo → gen: mapped, external, not on extobj
+  tsl::robin_map<uint64_t, StackRec, AddrHash> stacks;
+  std::vector<std::string> comms{std::string()};
+  tsl::robin_map<std::string, uint32_t> comm_ids;
+  std::vector<Transition> touched;
+
+  // ---- helpers (evidence.cpp) ----
+  bool put_complete() const { return put_complete_hdr && !put_coverage_broken; }
+  bool uncertain(const Attrs& a) const;
+  bool vm_uncertain(const VmState& v) const { return v.partial || v.init_epoch != lost_epoch; }
+  const char* vm_uncertain_why(const VmState& v) const;
+  // A tombstone good enough for history rules (double-put / use-after-free).
+  Ans tombstone_certain(const Destroyed& d) const;
+  VmState& vm(uint64_t addr);      // creates a partial VM on first sight
+  VmState* vm_if(uint64_t addr);
+  void vm_erase(uint64_t addr);
+  uint64_t event_vm(const Event& e, const Attrs* a) const;
+  Ans protected_vm(const Event& e, uint64_t vm);
+  Ans immediate_vm(const Event& e, uint64_t vm);
+  GpuvaLock gpuva_lock_kind(const Event& e, uint64_t vm, const char** why);
+  Ans external(const Event& e, const Attrs* a, uint64_t vm);
+  Ans held_vm_resv(const Event& e, Task& t, uint64_t vm);
+  Ans held_bo_resv(const Event& e, Task& t, const Attrs* a);
+  Ans held_gpuva(const Event& e, Task& t, const Attrs* a, uint64_t vm);
+  // Whether current holds the GEM's own gpuva.lock mutex (the lock the self-locking
+  // calls take regardless of the mode the gpuva lock resolves to).
+  Ans held_gem_mutex(const Event& e, uint64_t vm);
+  // What this task's held set says about `addr`; only trusted with complete lock
+  // coverage (an unobserved lock or unlock would leave it stale).
+  K task_held(Task& t, uint64_t addr) const { return locks_complete ? t.held(addr) : K::unknown; }
+  uint32_t intern_comm(std::string_view c);
+  std::string_view comm(uint32_t id) const { return id < comms.size() ? std::string_view(comms[id]) : std::string_view(); }
+  DeathInfo death(const Event& e, const Task& t, bool certain = true) const;
+  Attrs attrs_from_snapshot(const Event& e, uint64_t vm, uint64_t obj) const;
+  LifeState adopted_state(const Event& e, bool* sure) const;
+  // The latest generation at `addr`, adopting one from the event's snapshot if the
+  // address was never seen (§D.7).
+  Slot* slot_for(uint64_t addr, const Event& e, const Task& t, uint64_t vm = 0, uint64_t obj = 0);
+  // Re-synchronises an uncertain lifecycle from a full entry snapshot.
+  void resync(Slot& s, const Event& e);
+  void note(uint64_t addr, const Slot& s, LifeState from, std::string_view text, bool adopted = false);
+  void update_suspect(uint64_t addr, const Slot& s);
+
+  // ---- findings ----
+  void report(FindingKind kind, std::string_view rule, Severity sev, const Event* e,
+              const Subject& subj, std::string text);
+  void violation(std::string_view rule, Severity sev, const Event& e, const Subject& s,
+                 std::string msg) {
+    report(FindingKind::violation, rule, sev, &e, s, std::move(msg));
+  }
+  void unknown(std::string_view rule, Severity sev, const Event& e, const Subject& s,
+               std::string why) {
+    report(FindingKind::unknown, rule, sev, &e, s, std::move(why));
+  }
+  void info(std::string_view rule, const Event* e, const Subject& s, std::string msg);
+
+  // LifecycleEvents
+  void lifecycle_started(uint64_t addr, Slot& s) override;
+  void lifecycle_ended(uint64_t addr, uint32_t gen, const Attrs& a) override;
+};
+
+// Formats an address the way traces write it.
+std::string hex(uint64_t v);
+std::string_view kname(K k);
+
+}  // namespace gvt::model

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// lock-unbalanced (§E.1): ww lock misuse — unlock by a non-owner, NULL-context
+// recursion, and a lock acquired during a syscall still held on return to user space.
+// Evaluated only with evidence: the `held` snapshot of the lock call, or this task's own
+// observed lock events since the trace started (or since the last loss).
+#include <fmt/format.h>
+
+#include "model/rule_ids.h"
+#include "model/rules/rules.h"
+
+namespace gvt::model::rules {
+
+void lock_unbalanced_unlock(Model& m, const Event& e, Task& t) {
+  if (!e.has(A_LOCK)) return;
+  uint64_t lock = e.get(A_LOCK);
+  K held = from_tri(e.tri(S_HELD));
+  bool from_snapshot = held != K::unknown;
+  if (!from_snapshot) held = m.task_held(t, lock);
+  if (held != K::no) return;
+  m.violation(id::lock_unbalanced, Severity::error, e, Subject{},
+              fmt::format("ww_mutex_unlock of {} by tid {} ({}) which does not own it ({}): double unlock or "
+                          "unlock by another task",
+                          hex(lock), e.tid, e.comm,
+                          from_snapshot ? "the owner word names another task or none"
+                                        : "this task already released it"));
+}
+
+void lock_unbalanced_lock(Model& m, const Event& e, Task& t) {
+  if (!e.has(A_LOCK) || !e.has(A_CTX) || e.get(A_CTX) != 0) return;
+  uint64_t lock = e.get(A_LOCK);
+  K held = from_tri(e.tri(S_HELD));
+  if (held == K::unknown) held = m.task_held(t, lock);
+  if (held != K::yes) return;
+  m.violation(id::lock_unbalanced, Severity::error, e, Subject{},
+              fmt::format("{} with a NULL acquire context on {} which tid {} ({}) already owns: self-deadlock "
+                          "(recursive locking)",
+                          fn_name(e.fn), hex(lock), e.tid, e.comm));
+}
+
+void lock_unbalanced_sys_exit(Model& m, const Event& e, Task& t) {
+  for (HeldLock& l : t.locks) {
+    if (l.state != LockState::held || !l.acquired_observed) continue;
+    l.acquired_observed = false;  // one report per acquisition
+    if (!m.locks_complete) {
+      // The release may have gone through a path that was not probed.
+      m.unknown(id::lock_unbalanced, Severity::error, e, Subject{},
+                fmt::format("{} acquired during this syscall looks still held, but lock coverage is not complete",
+                            hex(l.addr)));
+      continue;
+    }
+    m.violation(id::lock_unbalanced, Severity::error, e, Subject{},
+                fmt::format("tid {} ({}) returns to user space holding {} acquired by {} at ts {}{} during "
+                            "this syscall",
+                            e.tid, e.comm, hex(l.addr), fn_name(l.fn), l.ts,
+                            l.line ? fmt::format(" (line {})", l.line) : std::string()));
+  }
+}
+
+}  // namespace gvt::model::rules

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "model/tasks.h"
+
+
+namespace gvt::model {
+
+Frame* Task::open(Fn fn) {
+  for (size_t i = stack.size(); i-- > 0;)
+    if (stack[i].fn == fn) return &stack[i];
+  return nullptr;
+}
+
+Frame* Task::push(const Frame& f) {
+  if (stack.size() >= kMaxDepth) return nullptr;
+  stack.push_back(f);
+  return &stack.back();
+}
+
+bool Task::pop(Fn fn, Frame* out) {
+  for (size_t i = stack.size(); i-- > 0;) {
+    if (stack[i].fn == fn) {
+      *out = stack[i];
+      stack.resize(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+HeldLock* Task::lock(uint64_t addr) {
+  for (auto& l : locks)
+    if (l.addr == addr) return &l;
+  for (auto& l : not_held)
+    if (l.addr == addr) return &l;
+  return nullptr;
+}
+
+K Task::held(uint64_t addr) {
+  if (addr == 0) return K::unknown;
+  HeldLock* l = lock(addr);
+  if (!l) return K::unknown;
+  return l->state == LockState::held ? K::yes : K::no;
+}
+
+HeldLock& Task::set(uint64_t addr, LockState st) {
+  if (HeldLock* l = lock(addr)) {
+    if (l->state == st) return *l;
+    // Move the fact to the other set.
+    HeldLock moved = *l;
+    if (l->state == LockState::held) {
+      locks.erase(locks.begin() + (l - locks.data()));
+    } else {
+      l->addr = 0;
+    }
+    moved.state = st;
+    moved.acquired_observed = false;
+    return put(moved);
+  }
+  HeldLock n;
+  n.addr = addr;
+  n.state = st;
+  return put(n);
+}
+
+HeldLock& Task::put(const HeldLock& l) {
+  if (l.state == LockState::held) {
+    // Beyond the cap the oldest fact is forgotten: later answers about it are unknown.
+    if (locks.size() >= kMaxHeld) locks.erase(locks.begin());
+    locks.push_back(l);
+    return locks.back();
+  }
+  HeldLock& slot = not_held[not_held_next];
+  not_held_next = (not_held_next + 1) % kNotHeld;
+  slot = l;
+  return slot;
+}
+
+void Task::forget_all() {
+  locks.clear();
+  for (auto& l : not_held) l = HeldLock{};
+}
+
+}  // namespace gvt::model

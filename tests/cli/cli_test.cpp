@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Runs the built gpuvm-trace binary on the traces in data/ and checks exit statuses,
+// output shapes and conversions, as a CI user or a script would see them.
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+namespace {
+
+const std::string kBin = GVT_BIN;
+const std::string kData = GVT_CLI_DATA;
+
+std::string data(const std::string& name) { return kData + "/" + name; }
+
+// A per-test scratch path, so ctest -j can run tests side by side.
+std::string tmp(const std::string& suffix) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return std::string(GVT_CLI_TMP) + "/" + info->test_suite_name() + "." + info->name() + "." + suffix;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Proc {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// `args` is passed through sh: quote paths that need it.
+Proc run(const std::string& args, const std::string& env = "") {
+  Proc r;
+  std::string errf = tmp("stderr");
+  std::string cmd = env + " '" + kBin + "' " + args + " 2>'" + errf + "'";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.err = slurp(errf);
+  std::remove(errf.c_str());
+  return r;
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> v;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) v.push_back(l);
+  return v;
+}
+
+// 1-based line number of the first line of `file` containing every needle.
+uint64_t line_of(const std::string& file, std::initializer_list<std::string> needles) {
+  auto ls = lines_of(slurp(file));
+  for (size_t i = 0; i < ls.size(); ++i) {
+    bool all = true;
+    for (const auto& n : needles) all = all && ls[i].find(n) != std::string::npos;
+    if (all) return i + 1;
+  }
+  return 0;
+}
+
+bool has(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+const std::string kB = "0xffff888003000000";   // task 151's vm_bo in error.jsonl
+const std::string kB2 = "0xffff888003300000";  // task 200's vm_bo
+
+TEST(Lint, CleanTraceExitsZero) {
+  Proc r = run("lint " + data("clean.jsonl"));
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "summary")) << r.out;
+  EXPECT_TRUE(has(r.out, "0 errors")) << r.out;
+  EXPECT_FALSE(has(r.out, "error:")) << r.out;
+  EXPECT_EQ(r.err, "");  // complete trace with footer: no notes
+}
+
+TEST(Lint, ErrorTraceExitsOneWithKernelStyleReport) {
+  Proc r = run("lint " + data("error.jsonl"));
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  uint64_t line = line_of(data("error.jsonl"), {"drm_gpuvm_bo_extobj_add", "\"entry\"", kB});
+  ASSERT_GT(line, 0u);
+  auto ls = lines_of(r.out);
+  size_t i = 0;
+  while (i < ls.size() && ls[i].rfind("error: extobj-add-unlocked: ", 0) != 0) ++i;
+  ASSERT_LT(i + 4, ls.size()) << r.out;
+  const std::string& at = ls[i + 1];
+  EXPECT_EQ(at.rfind("  at ts=", 0), 0u) << at;
+  EXPECT_TRUE(has(at, "tid=151")) << at;
+  EXPECT_TRUE(has(at, "comm=insmod")) << at;
+  EXPECT_TRUE(has(at, "fn=drm_gpuvm_bo_extobj_add")) << at;
+  EXPECT_TRUE(has(at, "vm_bo=" + kB + "#1")) << at;
+  EXPECT_TRUE(has(at, "line " + std::to_string(line))) << at;
+  EXPECT_TRUE(has(ls[i + 2], "drm_gpuvm_bo_extobj_add+0x0 [drm_gpuvm]")) << r.out;
+  EXPECT_TRUE(has(ls[i + 3], "ex_init+0x115 [gpuvm_exerciser]")) << r.out;
+  EXPECT_TRUE(has(ls[i + 4], "0xffffffff81000abc")) << r.out;  // unsymbolized frame
+  // The clean lifecycle of task 200 adds no finding.
+  EXPECT_FALSE(has(r.out, "tid=200")) << r.out;
+}
+
+TEST(Lint, WarningOnlyDependsOnFailOn) {
+  Proc r = run("lint " + data("warning.jsonl"));
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_TRUE(has(r.out, "warning: extobj-add-unlocked: ")) << r.out;
+  EXPECT_FALSE(has(r.out, "error:")) << r.out;
+  Proc w = run("lint --fail-on warning " + data("warning.jsonl"));
+  EXPECT_EQ(w.status, 1) << w.out << w.err;
+  Proc e = run("lint --fail-on error " + data("warning.jsonl"));
+  EXPECT_EQ(e.status, 0);
+}
+
+TEST(Lint, MalformedLineIsAnInputError) {
+  Proc r = run("lint " + data("malformed.jsonl"));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(r.err.rfind("gpuvm-trace: ", 0), 0u) << r.err;
+  EXPECT_TRUE(has(r.err, "malformed.jsonl:11")) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;  // one line
+  EXPECT_FALSE(has(r.out, "summary")) << r.out;
+}
+
+TEST(Lint, KeepGoingSkipsAndCountsTheLine) {
+  Proc r = run("lint --keep-going -f json " + data("malformed.jsonl"));
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  auto ls = lines_of(r.out);
+  ASSERT_FALSE(ls.empty());
+  simdjson::dom::parser parser;
+  simdjson::padded_string last(ls.back());
+  simdjson::dom::element s;
+  ASSERT_EQ(parser.parse(last).get(s), simdjson::SUCCESS) << ls.back();
+  EXPECT_EQ(std::string_view(s["type"]), "summary");
+  EXPECT_EQ(uint64_t(s["skipped_lines"]), 1u) << ls.back();
+  EXPECT_TRUE(has(r.err, "gpuvm-trace: note: ")) << r.err;
+}
+
+TEST(Lint, MissingFileIsAnInputError) {
+  Proc r = run("lint " + data("no-such-trace.jsonl"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err.rfind("gpuvm-trace: ", 0), 0u) << r.err;
+  EXPECT_TRUE(has(r.err, "no-such-trace.jsonl")) << r.err;
+}
+
+TEST(Lint, FutureVersionIsRefused) {
+  Proc r = run("lint " + data("future.jsonl"));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(r.err.rfind("gpuvm-trace: ", 0), 0u) << r.err;
+  EXPECT_TRUE(has(r.err, "version")) << r.err;
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  for (const char* args : {"lint --bogus x", "lint -f xml x", "lint --fail-on info x", "lint", "",
+                           "frobnicate", "replay --vm-bo nothex " /* validated after parse */}) {
+    std::string a = args;
+    if (a.rfind("replay", 0) == 0) a += data("clean.jsonl");
+    Proc r = run(a);
+    EXPECT_EQ(r.status, 2) << "args: " << a << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("gpuvm-trace: ", 0), 0u) << "args: " << a << "\n" << r.err;
+  }
+}
+
+TEST(Cli, HelpShowsUsageAndExamples) {
+  for (const char* sub : {"", "lint", "replay", "convert"}) {
+    Proc r = run(std::string(sub) + " --help");
+    EXPECT_EQ(r.status, 0) << sub;
+    EXPECT_TRUE(has(r.out, "USAGE:")) << sub << "\n" << r.out;
+    EXPECT_TRUE(has(r.out, "EXAMPLES:")) << sub << "\n" << r.out;
+  }
+  Proc v = run("--version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.out.rfind("gpuvm-trace ", 0), 0u) << v.out;
+}
+
+TEST(Lint, NoColorWhenNotATerminal) {
+  Proc r = run("lint " + data("error.jsonl"));
+  EXPECT_FALSE(has(r.out, "\x1b[")) << r.out;
+}
+
+// script(1) (util-linux) gives the binary a pseudo-terminal as stdout.
+TEST(Lint, ColorOnlyOnATerminalWithoutNoColor) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) missing";
+  auto on_tty = [](const std::string& env, const std::string& args) {
+    std::string cmd = "env -u NO_COLOR TERM=xterm " + env + " script -qec \"'" + kBin + "' " + args + "\" /dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (p) pclose(p);
+    return out;
+  };
+  std::string colored = on_tty("", "lint " + data("warning.jsonl"));
+  EXPECT_TRUE(has(colored, "\x1b[")) << colored;
+  EXPECT_TRUE(has(colored, "extobj-add-unlocked")) << colored;
+  EXPECT_FALSE(has(on_tty("NO_COLOR=1", "lint " + data("warning.jsonl")), "\x1b["));
+  EXPECT_FALSE(has(on_tty("", "lint -f json " + data("warning.jsonl")), "\x1b["));
+}
+
+TEST(Lint, JsonIsValidJsonLinesEndingInSummary) {
+  Proc r = run("lint -f json " + data("error.jsonl"));
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto ls = lines_of(r.out);
+  ASSERT_GE(ls.size(), 2u) << r.out;
+  uint64_t errors = 0, violations = 0;
+  bool found = false;
+  for (size_t i = 0; i < ls.size(); ++i) {
+    simdjson::dom::parser parser;
+    simdjson::padded_string p(ls[i]);
+    simdjson::dom::element el;
+    ASSERT_EQ(parser.parse(p).get(el), simdjson::SUCCESS) << "invalid JSON: " << ls[i];
+    std::string_view type;
+    ASSERT_EQ(el["type"].get(type), simdjson::SUCCESS) << ls[i];
+    if (i + 1 == ls.size()) {
+      ASSERT_EQ(type, "summary") << ls[i];
+      for (const char* k : {"events", "vm_bos", "violations", "errors", "warnings", "unknown",
+                            "lost", "skipped_lines"}) {
+        uint64_t v;
+        EXPECT_EQ(el[k].get(v), simdjson::SUCCESS) << k << " in " << ls[i];
+      }
+      bool footer;
+      ASSERT_EQ(el["footer"].get(footer), simdjson::SUCCESS);
+      EXPECT_TRUE(footer);
+      EXPECT_EQ(uint64_t(el["errors"]), errors);
+      EXPECT_EQ(uint64_t(el["violations"]), violations);
+      EXPECT_EQ(uint64_t(el["lost"]), 0u);
+      continue;
+    }
+    ASSERT_NE(type, "summary") << "summary before the end: " << ls[i];
+    if (type != "violation") continue;
+    ++violations;
+    if (std::string_view(el["severity"]) == "error") ++errors;
+    if (std::string_view(el["rule"]) != "extobj-add-unlocked") continue;
+    found = true;
+    EXPECT_EQ(std::string_view(el["fn"]), "drm_gpuvm_bo_extobj_add");
+    EXPECT_EQ(std::string_view(el["vm_bo"]), kB);
+    EXPECT_EQ(uint64_t(el["gen"]), 1u);
+    EXPECT_EQ(int64_t(el["tid"]), 151);
+    EXPECT_EQ(std::string_view(el["comm"]), "insmod");
+    EXPECT_EQ(std::string_view(el["vm"]), "0xffff888001000000");
+    EXPECT_EQ(std::string_view(el["obj"]), "0xffff888002000000");
+    EXPECT_EQ(uint64_t(el["line"]),
+              line_of(data("error.jsonl"), {"drm_gpuvm_bo_extobj_add", "\"entry\"", kB}));
+    EXPECT_FALSE(std::string_view(el["message"]).empty());
+    simdjson::dom::array stack;
+    ASSERT_EQ(el["stack"].get(stack), simdjson::SUCCESS) << ls[i];
+    std::vector<std::string_view> frames;
+    for (auto f : stack) frames.push_back(std::string_view(f));
+    ASSERT_EQ(frames.size(), 3u);
+    EXPECT_EQ(frames[0], "drm_gpuvm_bo_extobj_add+0x0 [drm_gpuvm]");
+    EXPECT_EQ(frames[1], "ex_init+0x115 [gpuvm_exerciser]");
+    EXPECT_EQ(frames[2], "0xffffffff81000abc");
+  }
+  EXPECT_TRUE(found) << r.out;
+}
+
+TEST(Lint, InfoOnlyWithFlagAndIdleThreshold) {
+  Proc plain = run("lint " + data("leak.jsonl"));
+  EXPECT_EQ(plain.status, 0);
+  EXPECT_FALSE(has(plain.out, "vm-bo-leak")) << plain.out;
+  Proc info = run("lint --info " + data("leak.jsonl"));
+  EXPECT_EQ(info.status, 0) << "info findings never fail lint";
+  EXPECT_TRUE(has(info.out, "info: vm-bo-leak: ")) << info.out;
+  // The vm_bo is idle for ~10 s at the end: --idle 5 reports it, --idle 20 does not.
+  EXPECT_TRUE(has(run("lint --info --idle 5 " + data("leak.jsonl")).out, "vm-bo-leak"));
+  EXPECT_FALSE(has(run("lint --info --idle 20 " + data("leak.jsonl")).out, "vm-bo-leak"));
+  Proc json = run("lint -f json --info " + data("leak.jsonl"));
+  EXPECT_TRUE(has(json.out, "{\"type\":\"info\",\"rule\":\"vm-bo-leak\"")) << json.out;
+  EXPECT_TRUE(has(json.out, "\"infos\":1")) << json.out;
+}
+
+TEST(Lint, UnknownFindingsNeverFail) {
+  Proc r = run("lint " + data("unknown.jsonl"));
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(has(r.out, "unknown: double-put: ")) << r.out;
+  EXPECT_EQ(run("lint --fail-on warning " + data("unknown.jsonl")).status, 0);
+  Proc j = run("lint -f json " + data("unknown.jsonl"));
+  EXPECT_TRUE(has(j.out, "{\"type\":\"unknown\",\"rule\":\"double-put\"")) << j.out;
+  EXPECT_TRUE(has(j.out, "\"reason\":")) << j.out;
+  EXPECT_TRUE(has(lines_of(j.out).back(), "\"lost\":17")) << j.out;
+}
+
+TEST(Lint, SeveralFilesWorstStatusWins) {
+  EXPECT_EQ(run("lint " + data("clean.jsonl") + " " + data("warning.jsonl")).status, 0);
+  Proc r = run("lint -f json " + data("clean.jsonl") + " " + data("error.jsonl"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n') >= 2, true);
+  EXPECT_TRUE(has(r.out, "\"file\":")) << r.out;
+  EXPECT_EQ(run("lint " + data("error.jsonl") + " " + data("no-such.jsonl")).status, 2);
+}
+
+TEST(Lint, ReadsStandardInput) {
+  Proc r = run("lint - < '" + data("error.jsonl") + "'");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_TRUE(has(r.out, "error: extobj-add-unlocked")) << r.out;
+}
+
+TEST(Convert, RoundTripThroughGvtIsLossless) {
+  for (const char* name : {"clean.jsonl", "error.jsonl", "warning.jsonl"}) {
+    std::string gvt = tmp(std::string(name) + ".gvt");
+    std::string back = tmp(std::string(name) + ".back.jsonl");
+    std::string direct = tmp(std::string(name) + ".direct.jsonl");
+    ASSERT_EQ(run("convert " + data(name) + " -o '" + gvt + "'").status, 0) << name;
+    ASSERT_EQ(run("convert '" + gvt + "' -o '" + back + "'").status, 0) << name;
+    ASSERT_EQ(run("convert " + data(name) + " -o '" + direct + "'").status, 0) << name;
+    std::string b = slurp(back), d = slurp(direct);
+    EXPECT_FALSE(d.empty()) << name;
+    EXPECT_EQ(b, d) << name;
+    EXPECT_NE(slurp(gvt).substr(0, 16), d.substr(0, 16)) << "gvt output is not binary";
+    // And the other way: gvt -> jsonl -> gvt gives the same bytes.
+    std::string gvt2 = tmp(std::string(name) + ".again.gvt");
+    ASSERT_EQ(run("convert '" + back + "' -o '" + gvt2 + "'").status, 0) << name;
+    EXPECT_EQ(slurp(gvt2), slurp(gvt)) << name;
+    std::remove(gvt2.c_str());
+    // The checker sees the same trace in either format.
+    Proc lj = run("lint -f json " + data(name));
+    Proc lg = run("lint -f json '" + gvt + "'");
+    EXPECT_EQ(lj.status, lg.status) << name;
+    EXPECT_EQ(lines_of(lj.out).back(), lines_of(lg.out).back()) << name;
+    // --format overrides the extension.
+    std::string forced = tmp(std::string(name) + ".forced.jsonl");
+    ASSERT_EQ(run("convert " + data(name) + " --format gvt -o '" + forced + "'").status, 0);
+    EXPECT_EQ(slurp(forced), slurp(gvt)) << name;
+    for (const auto& f : {gvt, back, direct, forced}) std::remove(f.c_str());
+  }
+}
+
+TEST(Convert, BadInputsExitTwo) {
+  std::string out = tmp("out.gvt");
+  Proc r = run("convert " + data("malformed.jsonl") + " -o '" + out + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(has(r.err, "malformed.jsonl:11")) << r.err;
+  std::ifstream left(out);
+  EXPECT_FALSE(left.good()) << "a half-written output was left behind";
+  EXPECT_EQ(run("convert " + data("no-such.jsonl") + " -o '" + out + "'").status, 2);
+  EXPECT_EQ(run("convert " + data("clean.jsonl") + " -o /nonexistent-dir/x.gvt").status, 2);
+  EXPECT_EQ(run("convert " + data("clean.jsonl")).status, 2);  // -o is required
+  std::remove(out.c_str());
+}
+
+// Replay ----------------------------------------------------------------------------
+
+// The text block that starts with "vm_bo ADDR#GEN", up to the blank line after it.
+std::string block_of(const std::string& out, const std::string& head) {
+  auto pos = out.find("vm_bo " + head);
+  if (pos == std::string::npos) return {};
+  auto end = out.find("\n\n", pos);
+  return out.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+}
+
+TEST(Replay, BlocksPerLifecycleWithInlineFindings) {
+  Proc r = run("replay " + data("error.jsonl"));
+  EXPECT_EQ(r.status, 1) << r.err;
+  std::string b = block_of(r.out, kB + "#1");
+  std::string b2 = block_of(r.out, kB2 + "#1");
+  ASSERT_FALSE(b.empty()) << r.out;
+  ASSERT_FALSE(b2.empty()) << r.out;
+  EXPECT_TRUE(has(b, "origin=observed")) << b;
+  EXPECT_TRUE(has(b, "vm=0xffff888001000000")) << b;
+  EXPECT_TRUE(has(b, "DESTROYED")) << b;
+  // The finding sits right under the event that triggered it, indented.
+  auto ls = lines_of(b);
+  bool inline_ok = false;
+  for (size_t i = 1; i < ls.size(); ++i) {
+    if (ls[i].rfind("    error: extobj-add-unlocked: ", 0) == 0) {
+      EXPECT_TRUE(has(ls[i - 1], "drm_gpuvm_bo_extobj_add entry")) << ls[i - 1];
+      EXPECT_TRUE(has(ls[i - 1], "tid=151")) << ls[i - 1];
+      inline_ok = true;
+    }
+  }
+  EXPECT_TRUE(inline_ok) << b;
+  EXPECT_FALSE(has(b2, "error:")) << b2;
+  EXPECT_TRUE(has(b2, "tid=200")) << b2;
+  // Lifecycle of B2 closes (destroyed) before B's: printed first.
+  EXPECT_LT(r.out.find("vm_bo " + kB2), r.out.find("vm_bo " + kB)) << r.out;
+  EXPECT_TRUE(has(r.out, "summary")) << r.out;
+}
+
+TEST(Replay, FiltersByVmBoAndTid) {
+  Proc v = run("replay --vm-bo " + kB + " " + data("error.jsonl"));
+  EXPECT_TRUE(has(v.out, "vm_bo " + kB + "#1")) << v.out;
+  EXPECT_FALSE(has(v.out, "vm_bo " + kB2)) << v.out;
+  Proc g = run("replay --vm-bo " + kB + "#2 " + data("error.jsonl"));
+  EXPECT_FALSE(has(g.out, "vm_bo " + kB)) << g.out;
+  Proc t = run("replay --tid 200 " + data("error.jsonl"));
+  EXPECT_TRUE(has(t.out, "vm_bo " + kB2 + "#1")) << t.out;
+  EXPECT_FALSE(has(t.out, "vm_bo " + kB)) << t.out;
+  EXPECT_FALSE(has(t.out, "tid=151")) << t.out;
+  EXPECT_FALSE(has(t.out, "error: extobj-add-unlocked")) << t.out;
+  Proc vm = run("replay --vm 0xffff888001000000 " + data("error.jsonl"));
+  EXPECT_TRUE(has(vm.out, "vm_bo " + kB + "#1")) << vm.out;
+  Proc other = run("replay --vm 0x1234 " + data("error.jsonl"));
+  EXPECT_FALSE(has(other.out, "vm_bo 0x")) << other.out;
+}
+
+TEST(Replay, JsonLifecycleObjects) {
+  Proc r = run("replay -f json " + data("error.jsonl"));
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto ls = lines_of(r.out);
+  ASSERT_GE(ls.size(), 3u) << r.out;
+  bool saw_b = false;
+  for (size_t i = 0; i < ls.size(); ++i) {
+    simdjson::dom::parser parser;
+    simdjson::padded_string p(ls[i]);
+    simdjson::dom::element el;
+    ASSERT_EQ(parser.parse(p).get(el), simdjson::SUCCESS) << "invalid JSON: " << ls[i];
+    std::string_view type = el["type"];
+    if (i + 1 == ls.size()) {
+      EXPECT_EQ(type, "summary");
+      continue;
+    }
+    if (type != "lifecycle") continue;
+    simdjson::dom::array events = el["events"];
+    simdjson::dom::array findings = el["findings"];
+    EXPECT_GT(events.size(), 0u) << ls[i];
+    if (std::string_view(el["vm_bo"]) != kB) continue;
+    saw_b = true;
+    EXPECT_EQ(uint64_t(el["gen"]), 1u);
+    ASSERT_GE(findings.size(), 1u) << ls[i];
+    bool ok = false;
+    for (auto f : findings) {
+      if (std::string_view(f["rule"]) != "extobj-add-unlocked") continue;
+      uint64_t ev;
+      ASSERT_EQ(f["event"].get(ev), simdjson::SUCCESS) << ls[i];
+      ASSERT_LT(ev, events.size());
+      EXPECT_EQ(std::string_view(events.at(ev)["fn"]), "drm_gpuvm_bo_extobj_add");
+      EXPECT_EQ(std::string_view(events.at(ev)["phase"]), "entry");
+      ok = true;
+    }
+    EXPECT_TRUE(ok) << ls[i];
+  }
+  EXPECT_TRUE(saw_b) << r.out;
+}
+
+TEST(Replay, AdoptedLifecycle) {
+  Proc r = run("replay " + data("midflight.jsonl"));
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::string b = block_of(r.out, kB + "#1");
+  EXPECT_TRUE(has(b, "origin=adopted")) << r.out;
+  EXPECT_TRUE(has(b, "REGISTERED → DESTROYED")) << b;
+}
+
+TEST(Replay, InputErrorsExitTwo) {
+  EXPECT_EQ(run("replay " + data("malformed.jsonl")).status, 2);
+  EXPECT_EQ(run("replay " + data("no-such.jsonl")).status, 2);
+  EXPECT_EQ(run("replay --keep-going " + data("malformed.jsonl")).status, 0);
+}
+
+}  // namespace
