@@ -23,20 +23,19 @@ KEEP=${KEEP:-0}                     # 1: keep the generated files in $WORK
 die() { echo "run.sh: $*" >&2; exit 2; }
 command -v /usr/bin/time >/dev/null || die "/usr/bin/time missing: apt-get install time"
 
+mkdir -p "$WORK" || die "cannot create $WORK"
 if [[ ${SKIP_BUILD:-0} == 1 ]]; then
   echo "== using the existing build in $BUILD (SKIP_BUILD=1; make sure it is a Release build)"
 else
   echo "== build (Release) in $BUILD"
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DGVT_LIVE="${GVT_LIVE:-ON}" >/dev/null ||
     die "cmake configure failed"
-  cmake --build "$BUILD" -j2 --target gpuvm-trace gvt-gen >/dev/null || die "build failed"
+  cmake --build "$BUILD" -j2 --target gpuvm-trace gvt-gen >"$WORK/build.log" 2>&1 || die "build failed: see $WORK/build.log"
 fi
 echo "   build type: $(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")"
 GVT="$BUILD/gpuvm-trace"
 GEN="$BUILD/gvt-gen"
-mkdir -p "$WORK" || die "cannot create $WORK"
 
-now() { date +%s.%N; }
 # Arithmetic through awk (always present on Debian), not bc.
 calc() { awk "BEGIN { printf \"%.9f\", $1 }"; }
 # best_times CMD...: "WALL CPU" = the fastest wall time and the lowest user+sys CPU

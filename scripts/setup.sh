@@ -33,10 +33,10 @@ if [[ ! -e $stamp || -n $(find "$bp" -newer "$stamp" 2>/dev/null) ]]; then
 fi
 
 pkgs=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git time
   libcli11-dev libfmt-dev libsimdjson-dev libgtest-dev libxxhash-dev robin-map-dev
   libelf-dev zlib1g-dev clang llvm
-  qemu-system-x86 busybox-static cpio kmod xz-utils
+  qemu-system-x86 busybox-static cpio kmod xz-utils dwarves
 )
 bp_pkgs=(libbpf-dev bpftool)
 

@@ -487,6 +487,20 @@ TEST(ExtobjMissing, NearMissOnceAdded) {
   EXPECT_TRUE(f.sink.all.empty()) << f.sink.dump();
 }
 
+TEST(ExtobjMissing, StaleSnapshotFromAnotherCpuDoesNotUndoExtobjAdd) {
+  Feed f(Feed::k612());
+  registered(f);
+  f.entry(Fn::bo_extobj_add).a(A_VM_BO, B).vmbo(V, G, Gr, 1, true).held(Tri::no, Tri::yes, Tri::yes).send();
+  f.exit(Fn::bo_extobj_add).a(A_VM_BO, B).b(S_ON_EXTOBJ, true).send();
+  // Task 200 read its snapshot before the add but is delivered after it.
+  f.entry(Fn::va_link, 200).a(A_VA, VA).a(A_VM_BO, B).vmbo(V, G, Gr, 1, true, false, false)
+      .held(Tri::no, Tri::yes, Tri::yes).send();
+  f.exit(Fn::va_link, 200).a(A_VA, VA).a(A_VM_BO, B).send();
+  f.unlock(Gr, Tri::yes, 200);  // task 200 now certainly does not hold the BO resv
+  f.entry(Fn::vm_resv_add_fence, 200).a(A_GPUVM, V).send();
+  EXPECT_TRUE(f.sink.all.empty()) << f.sink.dump();
+}
+
 // ---------------------------------------------------------------- vm-bo-leak-at-vm-destroy
 TEST(VmBoLeakAtVmDestroy, FreeWithLiveVmBoIsError) {
   Feed f(Feed::k612());
