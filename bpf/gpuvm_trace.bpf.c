@@ -1,0 +1,922 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gpuvm-trace kernel side: one record per logical GPUVM / lock call phase, with the
+ * snapshot of vm_bo-lifecycle.md §D.3 read at that moment. Every program exists in
+ * two mechanisms (fentry/fexit and kprobe/kretprobe); user space autoloads and
+ * attaches only those its probe plan picks, to the symbols it picks
+ * (bpf_program__set_attach_target / attach_kprobe), so one object serves every
+ * kernel. All memory reads are CO-RE probe reads: a failed read leaves the field
+ * absent (unknown), never guessed.
+ */
+#include <stdbool.h>
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <asm/ptrace.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "gpuvm_types.bpf.h"
+#include "gpuvm_trace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space before load (skeleton rodata). */
+const volatile __u32 cfg = 0;
+const volatile __u32 filter_tgid = 0;
+const volatile char filter_comm[GVT_TASK_COMM_LEN] = {};
+
+#define LIST_POISON1 0xdead000000000100ULL
+#define MUTEX_FLAGS 0x07ULL
+#define RT_MUTEX_HAS_WAITERS 0x01ULL
+#define GEM_WALK_MAX 32
+#define TREE_DEPTH_MAX 8
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by user space (--ringbuf-mb) */
+} rb SEC(".maps");
+
+/* Kernel stacks, deduplicated in the kernel: records carry the id. Without
+ * BPF_F_REUSE_STACKID an id never changes meaning, so user space reads each id
+ * once; a stack that collides with another one is simply not recorded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__uint(value_size, GVT_MAX_FRAMES * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* Records that could not be written, per CPU; user space turns deltas into `lost`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Lock addresses of interest: every VM/BO resv (ww) and gpuva mutex seen in GPUVM
+ * events. LRU so that an insert never fails on a long run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} watch_ww SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} watch_mutex SEC(".maps");
+
+/* The lock call a task is inside (emitted entry), so that its exit is written only
+ * when its entry was, and nested mutex calls inside a ww call are ignored (§C.1). */
+struct lockcall {
+	__u64 lock;
+	__u32 fn;
+	__u32 pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct lockcall);
+} lockcalls SEC(".maps");
+
+/* Watched locks a task acquired and has not released: gates sys_exit events. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u32);
+} holds SEC(".maps");
+
+/* kprobe entry arguments for the matching kretprobe (fexit gets them for free). */
+struct argkey {
+	__u32 tid;
+	__u32 fn;
+};
+struct argval {
+	__u64 a[3];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct argkey);
+	__type(value, struct argval);
+} kargs SEC(".maps");
+
+static __always_inline void count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *d = bpf_map_lookup_elem(&drops, &zero);
+
+	if (d)
+		__sync_fetch_and_add(d, 1);
+}
+
+static __always_inline bool pass_filter(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+
+	if ((cfg & GVT_CFG_FILTER_TGID) && tgid != filter_tgid)
+		return false;
+	if (cfg & GVT_CFG_FILTER_TREE) {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		bool found = false;
+
+		for (int i = 0; i < TREE_DEPTH_MAX && t; i++) {
+			int pid = 0;
+
+			if (bpf_core_read(&pid, sizeof(pid), &t->tgid))
+				break;
+			if ((__u32)pid == filter_tgid) {
+				found = true;
+				break;
+			}
+			if (bpf_core_read(&t, sizeof(t), &t->real_parent))
+				break;
+		}
+		if (!found)
+			return false;
+	}
+	if (cfg & GVT_CFG_FILTER_COMM) {
+		char comm[GVT_TASK_COMM_LEN];
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		for (int i = 0; i < GVT_TASK_COMM_LEN; i++) {
+			if (comm[i] != filter_comm[i])
+				return false;
+			if (!comm[i])
+				break;
+		}
+	}
+	return true;
+}
+
+static __always_inline void set_v(struct gvt_raw_event *e, int f, __u64 x)
+{
+	e->present |= 1u << f;
+	e->v[f] = x;
+}
+
+static __always_inline void set_small(struct gvt_raw_event *e, int s, __u32 x)
+{
+	e->small = (e->small & ~(3u << (2 * s))) | ((x & 3u) << (2 * s));
+}
+
+/* §C.3: does the task running this probe own the mutex at `m`? */
+static __always_inline __u32 held_by_current(__u64 m)
+{
+	__u64 owner = 0, cur = bpf_get_current_task();
+
+	if (!m)
+		return GVT_V_UNKNOWN;
+	/* PREEMPT_RT builds struct mutex on struct rt_mutex_base (RT locking merged
+	 * for 5.15): no atomic owner word, owner pointer with a waiters bit (§C.3). */
+	if (bpf_core_field_exists(((struct mutex *)0)->owner)) {
+		if (bpf_core_read(&owner, sizeof(owner), &((struct mutex *)m)->owner.counter))
+			return GVT_V_UNKNOWN;
+		owner &= ~MUTEX_FLAGS;
+	} else {
+		if (bpf_core_read(&owner, sizeof(owner), &((struct rt_mutex_base *)m)->owner))
+			return GVT_V_UNKNOWN;
+		owner &= ~RT_MUTEX_HAS_WAITERS;
+	}
+	return owner == cur ? GVT_V_YES : GVT_V_NO;
+}
+
+/* The ww_mutex inside a dma_resv (offset 0 on every kernel examined, §C.2, but
+ * relocated anyway). */
+static __always_inline __u64 resv_lock(__u64 resv)
+{
+	if (!resv)
+		return 0;
+	return (__u64)&((struct dma_resv *)resv)->lock.base;
+}
+
+/* §F.4: YES on a list, NO initialised-empty or deleted, ABSENT if unreadable. */
+static __always_inline __u32 list_state(const void *node)
+{
+	struct list_head *next = 0;
+
+	if (bpf_probe_read_kernel(&next, sizeof(next), node))
+		return GVT_V_ABSENT;
+	if (!next)
+		return GVT_V_ABSENT; /* zeroed memory: neither initialised nor deleted */
+	if ((__u64)next == (__u64)node || (__u64)next == LIST_POISON1)
+		return GVT_V_NO;
+	return GVT_V_YES;
+}
+
+static __always_inline bool vm_immediate(__u64 flags)
+{
+	/* DRM_GPUVM_IMMEDIATE_MODE: 6.18 ("gem: simplify gpuvm locking"); bit 1 was
+	 * driver-private USERBITS before, so only the BTF enum value may say so. */
+	if (!bpf_core_enum_value_exists(enum drm_gpuvm_flags, DRM_GPUVM_IMMEDIATE_MODE))
+		return false;
+	return flags & bpf_core_enum_value(enum drm_gpuvm_flags, DRM_GPUVM_IMMEDIATE_MODE);
+}
+
+static __always_inline void watch(void *map, __u64 lock)
+{
+	__u8 one = 1;
+
+	/* Lookup first: most snapshots name locks already watched, and an LRU update
+	 * costs a lock and an element allocation. */
+	if (lock && !bpf_map_lookup_elem(map, &lock))
+		bpf_map_update_elem(map, &lock, &one, BPF_ANY);
+}
+
+struct vmsnap {
+	__u64 resv;
+	__u64 flags;
+	bool ok_flags;
+};
+
+/* VM part of the snapshot; returns what the lock snapshot needs. */
+static __always_inline struct vmsnap snap_vm(struct gvt_raw_event *e, struct drm_gpuvm *vm,
+					     bool ops)
+{
+	struct vmsnap s = {};
+	struct drm_gem_object *r_obj = 0;
+	__u32 flags = 0;
+	int kref = 0;
+
+	if (!vm)
+		return s;
+	set_v(e, GVT_S_VM, (__u64)vm);
+	if (!bpf_core_read(&flags, sizeof(flags), &vm->flags)) {
+		set_v(e, GVT_S_VM_FLAGS, flags);
+		s.flags = flags;
+		s.ok_flags = true;
+	}
+	if (!bpf_core_read(&kref, sizeof(kref), &vm->kref.refcount.refs.counter))
+		set_v(e, GVT_S_VM_KREF, (__u64)(__s64)kref);
+	if (!bpf_core_read(&r_obj, sizeof(r_obj), &vm->r_obj) && r_obj &&
+	    !bpf_core_read(&s.resv, sizeof(s.resv), &r_obj->resv) && s.resv) {
+		set_v(e, GVT_S_VM_RESV, s.resv);
+		watch(&watch_ww, resv_lock(s.resv));
+	} else {
+		s.resv = 0;
+	}
+	if (ops) {
+		const struct drm_gpuvm_ops *o = 0;
+		__u64 fa = 0, ff = 0;
+
+		if (!bpf_core_read(&o, sizeof(o), &vm->ops) && o &&
+		    !bpf_core_read(&fa, sizeof(fa), &o->vm_bo_alloc) &&
+		    !bpf_core_read(&ff, sizeof(ff), &o->vm_bo_free)) {
+			set_v(e, GVT_S_OPS_VM_BO_ALLOC, fa);
+			set_v(e, GVT_S_OPS_VM_BO_FREE, ff);
+		}
+	}
+	return s;
+}
+
+/* GEM part; returns the BO resv (0 when unreadable). */
+static __always_inline __u64 snap_obj(struct gvt_raw_event *e, struct drm_gem_object *obj)
+{
+	__u64 resv = 0;
+	int ref = 0;
+
+	if (!obj)
+		return 0;
+	set_v(e, GVT_S_OBJ, (__u64)obj);
+	if (!bpf_core_read(&ref, sizeof(ref), &obj->refcount.refcount.refs.counter))
+		set_v(e, GVT_S_BO_REFCOUNT, (__u64)(__s64)ref);
+	if (bpf_core_read(&resv, sizeof(resv), &obj->resv) || !resv)
+		return 0;
+	set_v(e, GVT_S_BO_RESV, resv);
+	watch(&watch_ww, resv_lock(resv));
+	return resv;
+}
+
+/* held_vm_resv / held_bo_resv / held_gpuva_lock (§C.3, §C.4). */
+static __always_inline void snap_holds(struct gvt_raw_event *e, struct vmsnap vs,
+				       struct drm_gem_object *obj, __u64 bo_resv)
+{
+	__u32 gpuva = GVT_V_UNKNOWN;
+
+	set_small(e, GVT_S_HELD_VM_RESV, held_by_current(resv_lock(vs.resv)));
+	set_small(e, GVT_S_HELD_BO_RESV, held_by_current(resv_lock(bo_resv)));
+	if (!obj) {
+		set_small(e, GVT_S_HELD_GPUVA_LOCK, GVT_V_UNKNOWN);
+		return;
+	}
+	/* 6.18 "gem: simplify gpuvm locking": obj->gpuva.lock in immediate mode. */
+	if (bpf_core_field_exists(((struct drm_gem_object___gpuva_mutex *)0)->gpuva.lock)) {
+		if (!vs.ok_flags) {
+			gpuva = GVT_V_UNKNOWN;
+		} else if (vm_immediate(vs.flags)) {
+			__u64 m = (__u64)&((struct drm_gem_object___gpuva_mutex *)obj)->gpuva.lock;
+
+			watch(&watch_mutex, m);
+			gpuva = held_by_current(m);
+		} else {
+			gpuva = held_by_current(resv_lock(bo_resv));
+		}
+	} else if (bpf_core_field_exists(((struct drm_gem_object___lockdep *)0)->gpuva.lock_dep_map)) {
+		/* <= 6.17 LOCKDEP kernels record a driver's custom lock here; its type is
+		 * not known to us, so such GEMs stay unknown (§C.4). */
+		struct lockdep_map *dm = 0;
+
+		if (bpf_core_read(&dm, sizeof(dm),
+				  &((struct drm_gem_object___lockdep *)obj)->gpuva.lock_dep_map))
+			gpuva = GVT_V_UNKNOWN;
+		else if (dm)
+			gpuva = GVT_V_UNKNOWN;
+		else
+			gpuva = held_by_current(resv_lock(bo_resv));
+	} else {
+		/* K612 without LOCKDEP: the gpuva lock is obj->resv unless a driver set a
+		 * custom one, which leaves no trace in memory (§C.4). */
+		gpuva = held_by_current(resv_lock(bo_resv));
+	}
+	set_small(e, GVT_S_HELD_GPUVA_LOCK, gpuva);
+}
+
+/* vm_bo attributes and list membership (§D.3, §F.4). */
+static __always_inline void snap_vm_bo_lists(struct gvt_raw_event *e, struct drm_gpuvm_bo *vb)
+{
+	set_small(e, GVT_S_ON_GEM, list_state(&vb->list.entry.gem));
+	set_small(e, GVT_S_ON_EXTOBJ, list_state(&vb->list.entry.extobj));
+	set_small(e, GVT_S_ON_EVICT, list_state(&vb->list.entry.evict));
+	/* 6.19+ deferred cleanup (8e4865faf7a9): llist node, self = off list. */
+	if (bpf_core_field_exists(((struct drm_gpuvm_bo___defer *)0)->list.entry.bo_defer)) {
+		struct llist_node *n = 0;
+		void *node = &((struct drm_gpuvm_bo___defer *)vb)->list.entry.bo_defer;
+
+		if (!bpf_probe_read_kernel(&n, sizeof(n), node))
+			set_small(e, GVT_S_ON_DEFER, (__u64)n == (__u64)node ? GVT_V_NO : GVT_V_YES);
+	}
+}
+
+static __always_inline void snap_vm_bo(struct gvt_raw_event *e, struct drm_gpuvm_bo *vb,
+				       bool holds)
+{
+	struct drm_gpuvm *vm = 0;
+	struct drm_gem_object *obj = 0;
+	struct list_head *next = 0;
+	struct vmsnap vs = {};
+	__u64 bo_resv = 0;
+	int ref = 0;
+	__u8 ev = 0;
+
+	if (!vb)
+		return;
+	if (!bpf_core_read(&ref, sizeof(ref), &vb->kref.refcount.refs.counter))
+		set_v(e, GVT_S_REFCOUNT, (__u64)(__s64)ref);
+	if (!bpf_core_read(&ev, sizeof(ev), &vb->evicted))
+		set_small(e, GVT_S_EVICTED, ev ? GVT_V_YES : GVT_V_NO);
+	snap_vm_bo_lists(e, vb);
+	if (!bpf_core_read(&next, sizeof(next), &vb->list.gpuva.next) && next &&
+	    (__u64)next != LIST_POISON1)
+		set_small(e, GVT_S_N_VA_NONZERO,
+			  (__u64)next == (__u64)&vb->list.gpuva ? GVT_V_NO : GVT_V_YES);
+	if (bpf_core_read(&vm, sizeof(vm), &vb->vm))
+		vm = 0;
+	if (bpf_core_read(&obj, sizeof(obj), &vb->obj))
+		obj = 0;
+	vs = snap_vm(e, vm, true);
+	bo_resv = snap_obj(e, obj);
+	if (holds)
+		snap_holds(e, vs, obj, bo_resv);
+}
+
+/* Extension gem_list_same_vm: vm_bos of `vm` on obj->gpuva.list, bounded walk.
+ * Absent when the walk does not reach the head again. */
+static __always_inline void walk_gem_list(struct gvt_raw_event *e, struct drm_gpuvm *vm,
+					  struct drm_gem_object *obj)
+{
+	struct list_head *head, *node = 0;
+	__u64 off = bpf_core_field_offset(((struct drm_gpuvm_bo *)0)->list.entry.gem);
+	__u32 same = 0;
+
+	if (!vm || !obj)
+		return;
+	head = &obj->gpuva.list;
+	if (bpf_core_read(&node, sizeof(node), &head->next))
+		return;
+	for (int i = 0; i < GEM_WALK_MAX; i++) {
+		struct drm_gpuvm_bo *vb;
+		struct drm_gpuvm *owner = 0;
+
+		if (!node || (__u64)node == LIST_POISON1)
+			return;
+		if ((__u64)node == (__u64)head) {
+			set_v(e, GVT_S_GEM_LIST_SAME_VM, same);
+			return;
+		}
+		vb = (struct drm_gpuvm_bo *)((__u64)node - off);
+		if (bpf_core_read(&owner, sizeof(owner), &vb->vm))
+			return;
+		if (owner == vm)
+			same++;
+		if (bpf_probe_read_kernel(&node, sizeof(node), &node->next))
+			return;
+	}
+}
+
+static __always_inline struct gvt_raw_event *reserve(bool full)
+{
+	struct gvt_raw_event *e;
+
+	/* Constant sizes (the verifier wants them): lock records stop after v[RET]. */
+	if (full)
+		e = bpf_ringbuf_reserve(&rb, GVT_RAW_EVENT_SIZE, 0);
+	else
+		e = bpf_ringbuf_reserve(&rb, GVT_RAW_LOCK_SIZE, 0);
+	if (!e) {
+		count_drop();
+		return 0;
+	}
+	e->hdr.magic = GVT_RAW_MAGIC;
+	e->hdr.kind = GVT_RAW_EVENT;
+	e->hdr.pad0 = 0;
+	e->hdr.size = full ? GVT_RAW_EVENT_SIZE : GVT_RAW_LOCK_SIZE;
+	e->hdr.ts = bpf_ktime_get_ns();
+	e->hdr.cpu = bpf_get_smp_processor_id();
+	__u64 id = bpf_get_current_pid_tgid();
+	e->hdr.pid = id >> 32;
+	e->hdr.tid = (__u32)id;
+	e->hdr.pad1 = 0;
+	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
+	e->stack_id = -1;
+	e->present = 0;
+	e->small = 0;
+	e->ret_kind = GVT_RET_NONE;
+	return e;
+}
+
+/* Wake the reader only once data piles up: a wakeup per record costs the traced
+ * task more than the record itself, and the reader polls every 100 ms anyway. */
+static __always_inline void submit(struct gvt_raw_event *e)
+{
+	__u64 flags = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= (256u << 10)
+			      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline bool is_lock_fn(int fn)
+{
+	return fn >= GVT_FN_WW_MUTEX_LOCK && fn <= GVT_FN_MUTEX_UNLOCK;
+}
+
+static __always_inline bool is_ww_fn(int fn)
+{
+	return fn >= GVT_FN_WW_MUTEX_LOCK && fn <= GVT_FN_WW_MUTEX_UNLOCK;
+}
+
+/* Phases written per function (trace-format.md table). */
+static __always_inline bool emits(int fn, int phase)
+{
+	switch (fn) {
+	case GVT_FN_GPUVM_INIT:
+	case GVT_FN_VA_INSERT:
+		return phase == GVT_PH_EXIT;
+	case GVT_FN_GPUVM_FREE:
+		return phase == GVT_PH_ENTRY;
+	default:
+		return true;
+	}
+}
+
+static __always_inline __u8 ret_kind(int fn)
+{
+	switch (fn) {
+	case GVT_FN_BO_CREATE:
+	case GVT_FN_BO_OBTAIN:
+	case GVT_FN_BO_OBTAIN_LOCKED:
+	case GVT_FN_BO_OBTAIN_PREALLOC:
+	case GVT_FN_BO_FIND:
+	case GVT_FN_BO_UNMAP_OPS_CREATE:
+		return GVT_RET_PTR;
+	case GVT_FN_BO_PUT:
+	case GVT_FN_BO_PUT_DEFERRED:
+		return GVT_RET_BOOL;
+	case GVT_FN_VA_INSERT:
+	case GVT_FN_VM_VALIDATE:
+	case GVT_FN_VM_PREPARE_OBJECTS:
+	case GVT_FN_VM_EXEC_LOCK:
+	case GVT_FN_VM_EXEC_LOCK_ARRAY:
+	case GVT_FN_VM_EXEC_LOCK_RANGE:
+		return GVT_RET_INT;
+	default:
+		return GVT_RET_NONE;
+	}
+}
+
+/* A GPUVM call phase. `fn` and `phase` are constants in every caller, so each
+ * program keeps only its own branch. */
+static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __u64 a0,
+				      __u64 a1, __u64 a2, __u64 ret)
+{
+	struct gvt_raw_event *e;
+	bool entry = phase == GVT_PH_ENTRY;
+
+	if (!emits(fn, phase) || !pass_filter())
+		return 0;
+	e = reserve(true);
+	if (!e)
+		return 0;
+	e->fn = fn;
+	e->phase = phase;
+	e->probe = mech;
+	if (!entry && ret_kind(fn) != GVT_RET_NONE) {
+		e->ret_kind = ret_kind(fn);
+		set_v(e, GVT_RET, ret);
+	}
+
+	switch (fn) {
+	case GVT_FN_GPUVM_INIT: {
+		struct drm_gpuvm *vm = (void *)a0;
+		const char *name = 0;
+		struct drm_gem_object *r_obj = 0;
+		const void *ops = 0;
+		__u32 flags = 0;
+
+		set_v(e, GVT_A_GPUVM, a0);
+		snap_vm(e, vm, true);
+		if (!bpf_core_read(&name, sizeof(name), &vm->name) && name &&
+		    bpf_probe_read_kernel_str(e->name, sizeof(e->name), name) > 0) {
+			e->present |= 1u << GVT_A_NAME;
+			if (bpf_probe_read_kernel_str(e->vm_name, sizeof(e->vm_name), name) > 0)
+				e->present |= 1u << GVT_S_VM_NAME;
+		}
+		if (!bpf_core_read(&flags, sizeof(flags), &vm->flags))
+			set_v(e, GVT_A_FLAGS, flags);
+		if (!bpf_core_read(&r_obj, sizeof(r_obj), &vm->r_obj))
+			set_v(e, GVT_A_R_OBJ, (__u64)r_obj);
+		if (!bpf_core_read(&ops, sizeof(ops), &vm->ops))
+			set_v(e, GVT_A_OPS, (__u64)ops);
+		break;
+	}
+	case GVT_FN_GPUVM_FREE:
+		/* The kref release callback: its argument is &gpuvm->kref. */
+		a0 -= bpf_core_field_offset(((struct drm_gpuvm *)0)->kref);
+		/* fallthrough */
+	case GVT_FN_GPUVM_PUT:
+	case GVT_FN_BO_DEFERRED_CLEANUP:
+		set_v(e, GVT_A_GPUVM, a0);
+		if (entry) {
+			struct vmsnap vs = snap_vm(e, (void *)a0, fn != GVT_FN_GPUVM_PUT);
+
+			if (fn == GVT_FN_BO_DEFERRED_CLEANUP)
+				set_small(e, GVT_S_HELD_VM_RESV, held_by_current(resv_lock(vs.resv)));
+		}
+		break;
+	case GVT_FN_BO_CREATE:
+		set_v(e, GVT_A_GPUVM, a0);
+		set_v(e, GVT_A_OBJ, a1);
+		if (entry) {
+			snap_vm(e, (void *)a0, true);
+			snap_obj(e, (void *)a1);
+		}
+		break;
+	case GVT_FN_BO_OBTAIN:
+	case GVT_FN_BO_OBTAIN_LOCKED:
+	case GVT_FN_BO_FIND:
+		set_v(e, GVT_A_GPUVM, a0);
+		set_v(e, GVT_A_OBJ, a1);
+		if (entry) {
+			struct vmsnap vs = snap_vm(e, (void *)a0, true);
+			__u64 bo_resv = snap_obj(e, (void *)a1);
+
+			snap_holds(e, vs, (void *)a1, bo_resv);
+		} else {
+			walk_gem_list(e, (void *)a0, (void *)a1);
+		}
+		break;
+	case GVT_FN_BO_OBTAIN_PREALLOC:
+		set_v(e, GVT_A_VM_BO, a0);
+		if (entry) {
+			snap_vm_bo(e, (void *)a0, true);
+		} else if (ret && ret < (__u64)-4095) {
+			/* The argument may be freed by now (found path): read the
+			 * returned vm_bo, on which the caller holds a reference. */
+			struct drm_gpuvm_bo *r = (void *)ret;
+			struct drm_gpuvm *vm = 0;
+			struct drm_gem_object *obj = 0;
+
+			if (!bpf_core_read(&vm, sizeof(vm), &r->vm) &&
+			    !bpf_core_read(&obj, sizeof(obj), &r->obj))
+				walk_gem_list(e, vm, obj);
+		}
+		break;
+	case GVT_FN_BO_PUT:
+	case GVT_FN_BO_PUT_DEFERRED:
+	case GVT_FN_BO_UNMAP_OPS_CREATE:
+		set_v(e, GVT_A_VM_BO, a0);
+		if (entry)
+			snap_vm_bo(e, (void *)a0, true);
+		break;
+	case GVT_FN_BO_EXTOBJ_ADD:
+	case GVT_FN_BO_EVICT:
+		set_v(e, GVT_A_VM_BO, a0);
+		if (fn == GVT_FN_BO_EVICT)
+			set_small(e, GVT_A_EVICT, (a1 & 0xff) ? GVT_V_YES : GVT_V_NO);
+		if (entry) {
+			snap_vm_bo(e, (void *)a0, true);
+		} else {
+			struct drm_gpuvm_bo *vb = (void *)a0;
+			__u8 ev = 0;
+
+			if (fn == GVT_FN_BO_EXTOBJ_ADD) {
+				set_small(e, GVT_S_ON_EXTOBJ, list_state(&vb->list.entry.extobj));
+			} else {
+				set_small(e, GVT_S_ON_EVICT, list_state(&vb->list.entry.evict));
+				if (!bpf_core_read(&ev, sizeof(ev), &vb->evicted))
+					set_small(e, GVT_S_EVICTED, ev ? GVT_V_YES : GVT_V_NO);
+			}
+		}
+		break;
+	case GVT_FN_VA_LINK:
+		set_v(e, GVT_A_VA, a0);
+		set_v(e, GVT_A_VM_BO, a1);
+		if (entry)
+			snap_vm_bo(e, (void *)a1, true);
+		break;
+	case GVT_FN_VA_UNLINK:
+	case GVT_FN_VA_UNLINK_DEFER:
+		set_v(e, GVT_A_VA, a0);
+		if (entry) {
+			struct drm_gpuva *va = (void *)a0;
+			struct drm_gpuvm_bo *vb = 0;
+			struct drm_gem_object *obj = 0;
+
+			if (!bpf_core_read(&vb, sizeof(vb), &va->vm_bo) && vb) {
+				set_v(e, GVT_S_VM_BO, (__u64)vb);
+				snap_vm_bo(e, vb, true);
+			} else if (!bpf_core_read(&obj, sizeof(obj), &va->gem.obj)) {
+				/* No vm_bo: the unlink is a no-op without a GEM. */
+				set_v(e, GVT_S_OBJ, (__u64)obj);
+			}
+		}
+		break;
+	case GVT_FN_VA_INSERT:
+		set_v(e, GVT_A_GPUVM, a0);
+		set_v(e, GVT_A_VA, a1);
+		break;
+	case GVT_FN_VA_REMOVE:
+		set_v(e, GVT_A_VA, a0);
+		if (entry) {
+			struct drm_gpuvm *vm = 0;
+
+			if (!bpf_core_read(&vm, sizeof(vm), &((struct drm_gpuva *)a0)->vm))
+				set_v(e, GVT_S_VM, (__u64)vm);
+		}
+		break;
+	case GVT_FN_VM_VALIDATE:
+	case GVT_FN_VM_PREPARE_OBJECTS:
+	case GVT_FN_VM_RESV_ADD_FENCE:
+		set_v(e, GVT_A_GPUVM, a0);
+		set_v(e, GVT_A_EXEC, a1);
+		if (fn == GVT_FN_VM_PREPARE_OBJECTS)
+			set_v(e, GVT_A_NUM_FENCES, (__u32)a2);
+		if (entry) {
+			struct vmsnap vs = snap_vm(e, (void *)a0, false);
+
+			set_small(e, GVT_S_HELD_VM_RESV, held_by_current(resv_lock(vs.resv)));
+		}
+		break;
+	case GVT_FN_VM_EXEC_LOCK:
+	case GVT_FN_VM_EXEC_LOCK_ARRAY:
+	case GVT_FN_VM_EXEC_LOCK_RANGE: {
+		struct drm_gpuvm *vm = 0;
+
+		set_v(e, GVT_A_EXEC, a0);
+		if (!bpf_core_read(&vm, sizeof(vm), &((struct drm_gpuvm_exec *)a0)->vm)) {
+			set_v(e, GVT_A_GPUVM, (__u64)vm);
+			if (entry)
+				snap_vm(e, vm, false);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+
+	if (cfg & GVT_CFG_STACKS)
+		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	submit(e);
+	return 0;
+}
+
+static __always_inline bool lock_watched(int fn, __u64 lock)
+{
+	if (is_ww_fn(fn)) {
+		if (cfg & GVT_CFG_ALL_LOCKS)
+			return true;
+		return bpf_map_lookup_elem(&watch_ww, &lock) != 0;
+	}
+	return bpf_map_lookup_elem(&watch_mutex, &lock) != 0;
+}
+
+static __always_inline void holds_add(__u32 tid, int delta)
+{
+	__u32 *h = bpf_map_lookup_elem(&holds, &tid);
+
+	if (delta > 0) {
+		if (h) {
+			*h += 1;
+		} else {
+			__u32 one = 1;
+
+			bpf_map_update_elem(&holds, &tid, &one, BPF_ANY);
+		}
+	} else if (h) {
+		if (*h <= 1)
+			bpf_map_delete_elem(&holds, &tid);
+		else
+			*h -= 1;
+	}
+}
+
+static __always_inline void emit_lock(int fn, int phase, int mech, __u64 lock, __u64 ctx_arg,
+				      __u32 held, bool has_ret, __u64 ret)
+{
+	struct gvt_raw_event *e = reserve(false);
+
+	if (!e)
+		return;
+	e->fn = fn;
+	e->phase = phase;
+	e->probe = mech;
+	set_v(e, GVT_A_LOCK, lock);
+	if (fn != GVT_FN_WW_MUTEX_UNLOCK && fn < GVT_FN_MUTEX_LOCK)
+		set_v(e, GVT_A_CTX, ctx_arg);
+	if (held)
+		set_small(e, GVT_S_HELD, held);
+	if (has_ret) {
+		e->ret_kind = GVT_RET_INT;
+		set_v(e, GVT_RET, ret);
+	}
+	submit(e);
+}
+
+/* Lock and unlock calls on watched addresses (§C.1): entry records the call so the
+ * exit is written only after a written entry; nested calls of the same task inside
+ * an outstanding lock call are ignored. */
+static __always_inline int lock_call(int fn, int phase, int mech, __u64 lock, __u64 ctx_arg,
+				     __u64 ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	bool unlock = fn == GVT_FN_WW_MUTEX_UNLOCK || fn == GVT_FN_MUTEX_UNLOCK;
+	bool has_ret = fn != GVT_FN_MUTEX_LOCK && !unlock;
+	bool trylock = fn == GVT_FN_WW_MUTEX_TRYLOCK || fn == GVT_FN_MUTEX_TRYLOCK;
+
+	if (phase == GVT_PH_ENTRY) {
+		struct lockcall lc = { .lock = lock, .fn = fn };
+		__u32 held;
+
+		if (!lock_watched(fn, lock))
+			return 0;
+		if (!is_ww_fn(fn) && bpf_map_lookup_elem(&lockcalls, &tid))
+			return 0; /* inside a ww lock call of this task */
+		if (!pass_filter())
+			return 0;
+		held = held_by_current(lock);
+		if (unlock) {
+			emit_lock(fn, phase, mech, lock, 0, held, false, 0);
+			if (held == GVT_V_YES)
+				holds_add(tid, -1);
+			return 0;
+		}
+		bpf_map_update_elem(&lockcalls, &tid, &lc, BPF_ANY);
+		if (!trylock)
+			emit_lock(fn, phase, mech, lock, ctx_arg, held, false, 0);
+		return 0;
+	}
+
+	struct lockcall *lc = bpf_map_lookup_elem(&lockcalls, &tid);
+
+	if (!lc || lc->lock != lock || lc->fn != (__u32)fn)
+		return 0;
+	bpf_map_delete_elem(&lockcalls, &tid);
+	emit_lock(fn, phase, mech, lock, ctx_arg, 0, has_ret, ret);
+	/* Acquired: 0 from the lock calls (mutex_lock is void), > 0 from trylock. */
+	if (trylock ? (int)ret > 0 : (!has_ret || (int)ret == 0))
+		holds_add(tid, 1);
+	return 0;
+}
+
+static __always_inline int on_call(void *ctx, int fn, int phase, int mech, __u64 a0, __u64 a1,
+				   __u64 a2, __u64 ret)
+{
+	if (is_lock_fn(fn))
+		return lock_call(fn, phase, mech, a0, a1, ret);
+	return gpuvm_call(ctx, fn, phase, mech, a0, a1, a2, ret);
+}
+
+static __always_inline int kp_entry(struct pt_regs *regs, int fn, __u64 a0, __u64 a1, __u64 a2)
+{
+	struct argkey k = { .tid = (__u32)bpf_get_current_pid_tgid(), .fn = fn };
+	struct argval v = { .a = { a0, a1, a2 } };
+
+	/* Lock functions are hot: stash only calls that can produce an exit record. */
+	if (!is_lock_fn(fn) || lock_watched(fn, a0))
+		bpf_map_update_elem(&kargs, &k, &v, BPF_ANY);
+	return on_call(regs, fn, GVT_PH_ENTRY, 1, a0, a1, a2, 0);
+}
+
+static __always_inline int kr_exit(struct pt_regs *regs, int fn, __u64 ret)
+{
+	struct argkey k = { .tid = (__u32)bpf_get_current_pid_tgid(), .fn = fn };
+	struct argval *p = bpf_map_lookup_elem(&kargs, &k);
+	struct argval v;
+
+	if (!p)
+		return 0; /* entry not seen (attached mid-call): no exit without entry */
+	v = *p;
+	bpf_map_delete_elem(&kargs, &k);
+	return on_call(regs, fn, GVT_PH_EXIT, 1, v.a[0], v.a[1], v.a[2], ret);
+}
+
+#define ARG(i, N) ((i) < (N) ? ctx[(i) < (N) ? (i) : 0] : 0)
+
+/* Four programs per logical function; N = argument count of its prototype,
+ * R = 1 when it returns a value (read from ctx[N] at fexit). */
+#define GVT_PROBES(name, FN, N, R)                                                     \
+	SEC("fentry")                                                                  \
+	int fe_##name(__u64 *ctx)                                                      \
+	{                                                                              \
+		return on_call(ctx, FN, GVT_PH_ENTRY, 0, ARG(0, N), ARG(1, N),         \
+			       ARG(2, N), 0);                                          \
+	}                                                                              \
+	SEC("fexit")                                                                   \
+	int fx_##name(__u64 *ctx)                                                      \
+	{                                                                              \
+		return on_call(ctx, FN, GVT_PH_EXIT, 0, ARG(0, N), ARG(1, N),          \
+			       ARG(2, N), (R) ? ctx[(R) ? (N) : 0] : 0);               \
+	}                                                                              \
+	SEC("kprobe")                                                                  \
+	int kp_##name(struct pt_regs *regs)                                            \
+	{                                                                              \
+		return kp_entry(regs, FN, PT_REGS_PARM1(regs), PT_REGS_PARM2(regs),    \
+				PT_REGS_PARM3(regs));                                  \
+	}                                                                              \
+	SEC("kretprobe")                                                               \
+	int kr_##name(struct pt_regs *regs)                                            \
+	{                                                                              \
+		return kr_exit(regs, FN, PT_REGS_RC(regs));                            \
+	}
+
+GVT_PROBES(gpuvm_init, GVT_FN_GPUVM_INIT, 1, 0)
+GVT_PROBES(gpuvm_put, GVT_FN_GPUVM_PUT, 1, 0)
+GVT_PROBES(gpuvm_free, GVT_FN_GPUVM_FREE, 1, 0)
+GVT_PROBES(bo_create, GVT_FN_BO_CREATE, 2, 1)
+GVT_PROBES(bo_obtain, GVT_FN_BO_OBTAIN, 2, 1)
+GVT_PROBES(bo_obtain_locked, GVT_FN_BO_OBTAIN_LOCKED, 2, 1)
+GVT_PROBES(bo_obtain_prealloc, GVT_FN_BO_OBTAIN_PREALLOC, 1, 1)
+GVT_PROBES(bo_find, GVT_FN_BO_FIND, 2, 1)
+GVT_PROBES(bo_put, GVT_FN_BO_PUT, 1, 1)
+GVT_PROBES(bo_put_deferred, GVT_FN_BO_PUT_DEFERRED, 1, 1)
+GVT_PROBES(bo_deferred_cleanup, GVT_FN_BO_DEFERRED_CLEANUP, 1, 0)
+GVT_PROBES(bo_extobj_add, GVT_FN_BO_EXTOBJ_ADD, 1, 0)
+GVT_PROBES(bo_evict, GVT_FN_BO_EVICT, 2, 0)
+GVT_PROBES(va_link, GVT_FN_VA_LINK, 2, 0)
+GVT_PROBES(va_unlink, GVT_FN_VA_UNLINK, 1, 0)
+GVT_PROBES(va_unlink_defer, GVT_FN_VA_UNLINK_DEFER, 1, 0)
+GVT_PROBES(va_insert, GVT_FN_VA_INSERT, 2, 1)
+GVT_PROBES(va_remove, GVT_FN_VA_REMOVE, 1, 0)
+GVT_PROBES(vm_validate, GVT_FN_VM_VALIDATE, 2, 1)
+GVT_PROBES(vm_prepare_objects, GVT_FN_VM_PREPARE_OBJECTS, 3, 1)
+GVT_PROBES(vm_exec_lock, GVT_FN_VM_EXEC_LOCK, 1, 1)
+GVT_PROBES(vm_exec_lock_array, GVT_FN_VM_EXEC_LOCK_ARRAY, 3, 1)
+GVT_PROBES(vm_exec_lock_range, GVT_FN_VM_EXEC_LOCK_RANGE, 3, 1)
+GVT_PROBES(vm_resv_add_fence, GVT_FN_VM_RESV_ADD_FENCE, 2, 0)
+GVT_PROBES(bo_unmap_ops_create, GVT_FN_BO_UNMAP_OPS_CREATE, 1, 1)
+GVT_PROBES(ww_mutex_lock, GVT_FN_WW_MUTEX_LOCK, 2, 1)
+GVT_PROBES(ww_mutex_lock_interruptible, GVT_FN_WW_MUTEX_LOCK_INTERRUPTIBLE, 2, 1)
+GVT_PROBES(ww_mutex_trylock, GVT_FN_WW_MUTEX_TRYLOCK, 2, 1)
+GVT_PROBES(ww_mutex_unlock, GVT_FN_WW_MUTEX_UNLOCK, 1, 0)
+GVT_PROBES(mutex_lock, GVT_FN_MUTEX_LOCK, 1, 0)
+GVT_PROBES(mutex_lock_interruptible, GVT_FN_MUTEX_LOCK_INTERRUPTIBLE, 1, 1)
+GVT_PROBES(mutex_lock_killable, GVT_FN_MUTEX_LOCK_KILLABLE, 1, 1)
+GVT_PROBES(mutex_trylock, GVT_FN_MUTEX_TRYLOCK, 1, 1)
+GVT_PROBES(mutex_unlock, GVT_FN_MUTEX_UNLOCK, 1, 0)
+
+/* Return to user space while holding a watched lock taken in the kernel
+ * (lock-unbalanced at sys_exit). Only tasks in `holds` produce a record. */
+SEC("raw_tracepoint/sys_exit")
+int tp_sys_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gvt_raw_event *e;
+
+	if (!bpf_map_lookup_elem(&holds, &tid) || !pass_filter())
+		return 0;
+	e = reserve(false);
+	if (!e)
+		return 0;
+	e->fn = GVT_FN_SYS_EXIT;
+	e->phase = GVT_PH_ENTRY;
+	e->probe = 2;
+	submit(e);
+	return 0;
+}

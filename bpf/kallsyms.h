@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// /proc/kallsyms parsed once into a sorted table; address → "sym+0xoff" [module]
+// by binary search. Stacks are symbolized while recording so that a trace stays
+// readable on another machine.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gvt::live {
+
+struct SymbolHit {
+  std::string_view name;
+  uint64_t offset = 0;
+  std::string_view module;  // empty for vmlinux
+};
+
+class Kallsyms {
+ public:
+  // Parses kallsyms text ("ADDR TYPE NAME [MODULE]" lines). Text symbols only;
+  // malformed lines are skipped. All-zero addresses (kptr_restrict) leave it empty.
+  void parse(std::string_view text);
+  // Reads and parses a file; false (and `err`) when it cannot be read.
+  bool load(const std::string& path, std::string* err = nullptr);
+
+  // The text symbol containing `addr`: the closest one at or below it, unless
+  // that is further away than any function can be long (then the address belongs
+  // to code whose symbols we do not have, e.g. a module loaded since).
+  std::optional<SymbolHit> lookup(uint64_t addr) const;
+
+  size_t size() const { return syms_.size(); }
+  bool empty() const { return syms_.empty(); }
+
+  static constexpr uint64_t kMaxOffset = 0x20000;
+
+ private:
+  struct Sym {
+    uint64_t addr;
+    uint32_t name_off;
+    uint16_t name_len;
+    uint16_t module;  // index into modules_; 0 = vmlinux
+  };
+  std::vector<Sym> syms_;
+  std::string names_;
+  std::vector<std::string> modules_{""};
+};
+
+}  // namespace gvt::live

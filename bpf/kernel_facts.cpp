@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "bpf/kernel_facts.h"
+
+#include <sys/utsname.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string_view>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/errors.h"
+
+namespace gvt::live {
+
+namespace {
+
+struct BtfDeleter {
+  void operator()(btf* b) const { btf__free(b); }
+};
+using BtfPtr = std::unique_ptr<btf, BtfDeleter>;
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+bool exists(const std::string& path) {
+  std::ifstream in(path);
+  return static_cast<bool>(in);
+}
+
+bool has_func(const btf* b, std::string_view name) {
+  return b && btf__find_by_name_kind(b, std::string(name).c_str(), BTF_KIND_FUNC) > 0;
+}
+
+// Member `name` of struct/union type `id` (through typedefs/modifiers): its type id,
+// or -1.
+int member_type(const btf* b, int id, std::string_view name) {
+  const btf_type* t = btf__type_by_id(b, btf__resolve_type(b, id));
+  if (!t || (!btf_is_struct(t) && !btf_is_union(t))) return -1;
+  const btf_member* m = btf_members(t);
+  for (unsigned i = 0; i < btf_vlen(t); ++i, ++m) {
+    const char* n = btf__name_by_offset(b, m->name_off);
+    if (n && name == n) return static_cast<int>(m->type);
+  }
+  return -1;
+}
+
+OptBool has_member_path(const btf* b, const char* strukt, std::initializer_list<std::string_view> path) {
+  if (!b) return OptBool::absent;
+  int id = btf__find_by_name_kind(b, strukt, BTF_KIND_STRUCT);
+  if (id <= 0) return OptBool::absent;
+  for (std::string_view p : path) {
+    id = member_type(b, id, p);
+    if (id < 0) return OptBool::no;
+  }
+  return OptBool::yes;
+}
+
+OptBool has_enum_value(const btf* b, const char* en, std::string_view val) {
+  if (!b) return OptBool::absent;
+  int id = btf__find_by_name_kind(b, en, BTF_KIND_ENUM);
+  if (id <= 0) return OptBool::absent;
+  const btf_type* t = btf__type_by_id(b, id);
+  const struct btf_enum* e = btf_enum(t);
+  for (unsigned i = 0; i < btf_vlen(t); ++i, ++e) {
+    const char* n = btf__name_by_offset(b, e->name_off);
+    if (n && val == n) return OptBool::yes;
+  }
+  return OptBool::no;
+}
+
+}  // namespace
+
+bool gpuvm_available(const FactsOptions& o) {
+  std::string state;
+  if (read_file(o.sysfs + "/module/drm_gpuvm/initstate", state)) return state.starts_with("live");
+  // Built in: no module directory, but the functions are in vmlinux BTF.
+  BtfPtr vm(btf__parse_raw((o.sysfs + "/kernel/btf/vmlinux").c_str()));
+  return vm && has_func(vm.get(), "drm_gpuvm_bo_create");
+}
+
+KernelFacts gather_facts(const FactsOptions& o) {
+  KernelFacts k;
+  utsname u{};
+  if (uname(&u) == 0) k.release = u.release;
+
+  const std::string vmlinux_path = o.sysfs + "/kernel/btf/vmlinux";
+  if (!exists(vmlinux_path))
+    throw LiveError(kExitNoBtf, "no kernel BTF at " + vmlinux_path +
+                                    ": boot a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+  BtfPtr vm(btf__parse_raw(vmlinux_path.c_str()));
+  if (!vm)
+    throw LiveError(kExitNoBtf, "cannot parse kernel BTF at " + vmlinux_path +
+                                    ": check that the kernel's BTF is readable");
+  for (auto n : lock_function_names())
+    if (has_func(vm.get(), n)) k.vmlinux_btf.emplace(n);
+
+  BtfPtr mod;
+  const btf* g = nullptr;  // where the GPUVM functions and types live
+  std::string state;
+  if (read_file(o.sysfs + "/module/drm_gpuvm/initstate", state) && state.starts_with("live")) {
+    k.gpuvm_present = true;
+    mod.reset(btf__parse_raw_split((o.sysfs + "/kernel/btf/drm_gpuvm").c_str(), vm.get()));
+    g = mod.get();
+    std::string note;
+    if (read_file(o.sysfs + "/module/drm_gpuvm/notes/.note.gnu.build-id", note))
+      k.build_id = parse_build_id_note(note);
+  } else if (has_func(vm.get(), "drm_gpuvm_bo_create")) {
+    // Built in (CONFIG_DRM_GPUVM=y, forced by RUST_DRM_GPUVM): vmlinux has it all.
+    k.gpuvm_present = k.gpuvm_builtin = true;
+    k.module.clear();
+    g = vm.get();
+    std::string note;
+    if (read_file(o.sysfs + "/kernel/notes", note)) k.build_id = parse_build_id_note(note);
+  }
+  if (g) {
+    for (auto n : gpuvm_function_names())
+      if (has_func(g, n)) k.gpuvm_btf.emplace(n);
+    // Features from BTF only, never from the version (vm_bo-lifecycle.md §0.1).
+    k.feat_gpuva_mutex = has_member_path(g, "drm_gem_object", {"gpuva", "lock"});
+    k.feat_immediate_mode = has_enum_value(g, "drm_gpuvm_flags", "DRM_GPUVM_IMMEDIATE_MODE");
+    k.feat_deferred = opt_bool(has_func(g, "drm_gpuvm_bo_put_deferred"));
+    k.feat_prealloc_self_locks = opt_bool(has_func(g, "drm_gpuvm_bo_obtain_locked"));
+  }
+
+  std::string aff;
+  for (const char* p : {"/sys/kernel/tracing/available_filter_functions",
+                        "/sys/kernel/debug/tracing/available_filter_functions"}) {
+    if (read_file(o.sysfs == "/sys" ? p : o.sysfs + std::string(p).substr(4), aff) && !aff.empty()) {
+      k.have_filter_functions = true;
+      parse_filter_functions(aff, k.module, k);
+      break;
+    }
+  }
+  return k;
+}
+
+}  // namespace gvt::live

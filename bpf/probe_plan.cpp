@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "bpf/probe_plan.h"
+
+#include <fmt/format.h>
+
+namespace gvt::live {
+
+std::string_view mech_name(Mech m) {
+  switch (m) {
+    case Mech::fentry: return "fentry";
+    case Mech::fexit: return "fexit";
+    case Mech::kprobe: return "kprobe";
+    case Mech::kretprobe: return "kretprobe";
+    case Mech::raw_tracepoint: return "raw_tracepoint";
+  }
+  return "?";
+}
+
+const std::vector<CloneConvention>& clone_manifest() {
+  // Checked by disassembly of the shipped module (vm_bo-lifecycle.md §B.3): the
+  // exported put tail-jumps to .part.0, which every internal caller also enters
+  // directly; it takes the vm_bo in rdi and returns 1 when it destroyed it.
+  static const std::vector<CloneConvention> m = {
+      {"cb41676e7d0a466001593339c8e1fd1286caf0ac", Fn::bo_put, "drm_gpuvm_bo_put.part.0",
+       "K612 6.12.95+deb12-amd64: (vm_bo) -> bool destroyed, reached by every non-NULL put"},
+  };
+  return m;
+}
+
+namespace {
+
+struct LogicalFn {
+  Fn fn;
+  std::vector<std::string_view> names;  // preferred first
+  bool entry;      // entry record written
+  bool exit;       // exit record written
+  bool lock;       // vmlinux lock function
+  std::string_view absent;  // why a kernel may lack it
+};
+
+const std::vector<LogicalFn>& gpuvm_fns() {
+  static const std::vector<LogicalFn> t = {
+      {Fn::gpuvm_init, {"drm_gpuvm_init"}, false, true, false, ""},
+      {Fn::gpuvm_put, {"drm_gpuvm_put"}, true, true, false, ""},
+      {Fn::gpuvm_free, {"drm_gpuvm_free"}, true, false, false, ""},
+      {Fn::bo_create, {"drm_gpuvm_bo_create"}, true, true, false, ""},
+      {Fn::bo_obtain, {"drm_gpuvm_bo_obtain"}, true, true, false,
+       "renamed drm_gpuvm_bo_obtain_locked (9bf4ca1e699c)"},
+      {Fn::bo_obtain_locked, {"drm_gpuvm_bo_obtain_locked"}, true, true, false,
+       "the rename of drm_gpuvm_bo_obtain (9bf4ca1e699c, 7.0)"},
+      {Fn::bo_obtain_prealloc, {"drm_gpuvm_bo_obtain_prealloc"}, true, true, false, ""},
+      {Fn::bo_find, {"drm_gpuvm_bo_find"}, true, true, false, ""},
+      // bo_put is planned apart (clones).
+      {Fn::bo_put_deferred, {"drm_gpuvm_bo_put_deferred"}, true, true, false,
+       "deferred vm_bo cleanup (8e4865faf7a9, 6.19)"},
+      {Fn::bo_deferred_cleanup, {"drm_gpuvm_bo_deferred_cleanup"}, true, true, false,
+       "deferred vm_bo cleanup (8e4865faf7a9, 6.19)"},
+      {Fn::bo_extobj_add, {"drm_gpuvm_bo_extobj_add"}, true, true, false, ""},
+      {Fn::bo_evict, {"drm_gpuvm_bo_evict"}, true, true, false, ""},
+      {Fn::va_link, {"drm_gpuva_link"}, true, true, false, ""},
+      {Fn::va_unlink, {"drm_gpuva_unlink"}, true, true, false, ""},
+      {Fn::va_unlink_defer, {"drm_gpuva_unlink_defer"}, true, true, false,
+       "deferred vm_bo cleanup (8e4865faf7a9, 6.19)"},
+      {Fn::va_insert, {"drm_gpuva_insert"}, false, true, false, ""},
+      {Fn::va_remove, {"drm_gpuva_remove"}, true, true, false, ""},
+      {Fn::vm_validate, {"drm_gpuvm_validate"}, true, true, false, ""},
+      {Fn::vm_prepare_objects, {"drm_gpuvm_prepare_objects"}, true, true, false, ""},
+      {Fn::vm_exec_lock, {"drm_gpuvm_exec_lock"}, true, true, false, ""},
+      {Fn::vm_exec_lock_array, {"drm_gpuvm_exec_lock_array"}, true, true, false, ""},
+      {Fn::vm_exec_lock_range, {"drm_gpuvm_exec_lock_range"}, true, true, false, ""},
+      {Fn::vm_resv_add_fence, {"drm_gpuvm_resv_add_fence"}, true, true, false, ""},
+      {Fn::bo_unmap_ops_create, {"drm_gpuvm_bo_unmap_ops_create"}, true, true, false, ""},
+  };
+  return t;
+}
+
+// Lock functions: the entry always runs (it remembers the call so that only exits
+// of written entries are written), the exit only where a result exists.
+const std::vector<LogicalFn>& lock_fns() {
+  static const std::vector<LogicalFn> t = {
+      {Fn::ww_mutex_lock, {"ww_mutex_lock"}, true, true, true, ""},
+      {Fn::ww_mutex_lock_interruptible, {"ww_mutex_lock_interruptible"}, true, true, true, ""},
+      {Fn::ww_mutex_trylock, {"ww_mutex_trylock"}, true, true, true, ""},
+      {Fn::ww_mutex_unlock, {"ww_mutex_unlock"}, true, false, true, ""},
+      // DEBUG_LOCK_ALLOC kernels reach the _nested variants instead (§C.1).
+      {Fn::mutex_lock, {"mutex_lock", "mutex_lock_nested"}, true, true, true, ""},
+      {Fn::mutex_lock_interruptible, {"mutex_lock_interruptible", "mutex_lock_interruptible_nested"},
+       true, true, true, ""},
+      {Fn::mutex_lock_killable, {"mutex_lock_killable", "mutex_lock_killable_nested"}, true, true,
+       true, ""},
+      {Fn::mutex_trylock, {"mutex_trylock"}, true, true, true, ""},
+      {Fn::mutex_unlock, {"mutex_unlock"}, true, false, true, ""},
+  };
+  return t;
+}
+
+bool is_mutex_fn(Fn f) { return f >= Fn::mutex_lock && f <= Fn::mutex_unlock; }
+
+constexpr std::string_view kPut = "drm_gpuvm_bo_put";
+
+struct Planner {
+  const KernelFacts& k;
+  const PlanOptions& o;
+  Plan p;
+
+  bool traceable(const LogicalFn& f, std::string_view name) const {
+    const auto& tr = f.lock ? k.vmlinux_traceable : k.gpuvm_traceable;
+    const auto& btf = f.lock ? k.vmlinux_btf : k.gpuvm_btf;
+    if (k.have_filter_functions) return tr.count(name) > 0;
+    return btf.count(name) > 0;  // without tracefs access: BTF says it exists
+  }
+  bool has_btf(const LogicalFn& f, std::string_view name) const {
+    return (f.lock ? k.vmlinux_btf : k.gpuvm_btf).count(name) > 0;
+  }
+
+  void add(Fn fn, std::string_view sym, bool lock, Mech m, std::string why) {
+    p.probes.push_back({fn, std::string(sym), lock ? "" : k.module, m, std::move(why)});
+  }
+
+  // Entry/exit pair for one symbol, by the best mechanism available.
+  void plan_pair(const LogicalFn& f, std::string_view sym, std::string why) {
+    bool fentry = !o.kprobes && has_btf(f, sym);
+    std::string base = why.empty() ? "" : why + "; ";
+    if (fentry) {
+      std::string w = base + "BTF present";
+      if (f.entry) add(f.fn, sym, f.lock, Mech::fentry, w);
+      if (f.exit) add(f.fn, sym, f.lock, Mech::fexit, w);
+      return;
+    }
+    std::string w = base + (o.kprobes ? "-k given" : "no BTF");
+    // The kprobe entry also keeps the arguments for the kretprobe.
+    add(f.fn, sym, f.lock, Mech::kprobe, w);
+    if (f.exit) add(f.fn, sym, f.lock, Mech::kretprobe, w);
+  }
+
+  bool plan_fn(const LogicalFn& f, std::string why) {
+    // Clones are used only with a manifest entry (put, below); others are listed.
+    if (!f.lock)
+      for (const std::string& c : clones(f.names.front()))
+        p.skipped.push_back({f.fn, c, "compiler clone without a manifest entry: exported entry point used"});
+    for (std::string_view n : f.names) {
+      if (traceable(f, n)) {
+        plan_pair(f, n, std::move(why));
+        return true;
+      }
+    }
+    std::string reason = f.absent.empty() ? "not traceable in this kernel (inlined, notrace or absent)"
+                                          : fmt::format("not in this kernel: {}", f.absent);
+    p.skipped.push_back({f.fn, std::string(f.names.front()), reason});
+    return false;
+  }
+
+  // Clones of `base` (F.part.N, F.constprop.N, F.isra.N; never F.cold) the kernel lists.
+  std::vector<std::string> clones(std::string_view base) const {
+    std::vector<std::string> out;
+    for (const auto& n : k.gpuvm_traceable) {
+      if (n.size() <= base.size() + 1 || n.compare(0, base.size(), base) != 0 || n[base.size()] != '.')
+        continue;
+      std::string_view rest = std::string_view(n).substr(base.size() + 1);
+      if (rest.starts_with("part.") || rest.starts_with("constprop.") || rest.starts_with("isra."))
+        out.push_back(n);
+    }
+    return out;
+  }
+
+  const CloneConvention* manifest_for(Fn fn, std::string_view sym) const {
+    if (k.build_id.empty()) return nullptr;
+    for (const auto& c : clone_manifest())
+      if (c.fn == fn && c.symbol == sym && c.build_id == k.build_id) return &c;
+    return nullptr;
+  }
+
+  void plan_put() {
+    LogicalFn put{Fn::bo_put, {kPut}, true, true, false, ""};
+    std::vector<std::string> cl = clones(kPut);
+    for (const std::string& c : cl) {
+      if (const CloneConvention* m = manifest_for(Fn::bo_put, c)) {
+        // Only kprobes reach a clone (it has no BTF). The exported wrapper is not
+        // probed: it would write a second entry/exit for the same logical call.
+        add(Fn::bo_put, c, false, Mech::kprobe, fmt::format("authoritative put; manifest {}", m->convention));
+        add(Fn::bo_put, c, false, Mech::kretprobe, "destroyed flag (return value)");
+        p.skipped.push_back({Fn::bo_put, std::string(kPut),
+                             fmt::format("exported wrapper not probed: it tail-jumps to {} (one "
+                                         "entry/exit per logical call)", c)});
+        p.put_complete = true;
+        return;
+      }
+    }
+    if (!traceable(put, kPut)) {
+      p.skipped.push_back({Fn::bo_put, std::string(kPut), "not traceable in this kernel"});
+      p.missing.emplace_back(kPut);
+      return;
+    }
+    plan_pair(put, kPut, "exported entry point only");
+    if (!cl.empty()) {
+      for (const std::string& c : cl)
+        p.skipped.push_back({Fn::bo_put, c,
+                             fmt::format("compiler clone without a manifest entry for build-id {}",
+                                         k.build_id.empty() ? "(unknown)" : k.build_id)});
+      p.notices.push_back(fmt::format(
+          "put coverage partial: {} has clone(s) ({}) whose calling convention is not recorded "
+          "for this build; internal puts bypass the exported function, rules needing complete "
+          "put history will answer unknown",
+          kPut, fmt::join(cl, ", ")));
+    } else if (!k.have_filter_functions) {
+      p.notices.push_back(
+          "put coverage partial: compiler clones cannot be listed without read access to "
+          "/sys/kernel/tracing/available_filter_functions (run as root)");
+    } else {
+      p.notices.push_back(fmt::format(
+          "put coverage partial: no manifest entry for this {} build (build-id {}); the "
+          "exported put may be inlined into internal callers",
+          k.module.empty() ? "vmlinux" : k.module, k.build_id.empty() ? "unknown" : k.build_id));
+    }
+  }
+
+  Plan run() {
+    for (const LogicalFn& f : gpuvm_fns()) {
+      if (f.fn == Fn::bo_obtain_locked || f.fn == Fn::bo_obtain) {
+        // Only one of the two names exists in a given kernel: no notice for the other.
+        bool other_exists = false;
+        std::string_view other = f.fn == Fn::bo_obtain ? "drm_gpuvm_bo_obtain_locked" : "drm_gpuvm_bo_obtain";
+        other_exists = k.gpuvm_btf.count(other) || k.gpuvm_traceable.count(other);
+        if (other_exists && !traceable(f, f.names.front())) {
+          p.skipped.push_back({f.fn, std::string(f.names.front()), fmt::format("not in this kernel: {}", f.absent)});
+          continue;
+        }
+      }
+      plan_fn(f, "");
+      if (f.fn == Fn::bo_find) plan_put();
+    }
+    for (const Skipped& s : p.skipped)
+      if (s.fn == Fn::bo_create) p.missing.push_back(s.symbol);
+
+    // Deferred puts drop references too: without them put history has holes.
+    if (is_true(k.feat_deferred)) {
+      for (Fn f : {Fn::bo_put_deferred, Fn::va_unlink_defer, Fn::bo_deferred_cleanup}) {
+        bool planned = false;
+        for (const auto& pp : p.probes) planned |= pp.fn == f;
+        if (!planned && p.put_complete) {
+          p.put_complete = false;
+          p.notices.push_back(fmt::format("put coverage partial: {} cannot be probed", fn_name(f)));
+        }
+      }
+    }
+
+    p.watch_mutexes = is_true(k.feat_gpuva_mutex);
+    bool locks_ok = true;
+    for (const LogicalFn& f : lock_fns()) {
+      if (is_mutex_fn(f.fn) && !p.watch_mutexes) continue;
+      if (!plan_fn(f, is_mutex_fn(f.fn) ? "watched gpuva mutexes only" : "watched resv locks")) {
+        locks_ok = false;
+        if (f.fn == Fn::ww_mutex_lock || f.fn == Fn::ww_mutex_unlock) p.missing.emplace_back(f.names.front());
+      }
+    }
+    if (!p.watch_mutexes)
+      p.skipped.push_back({Fn::mutex_lock, "mutex_*",
+                           "no drm_gem_object.gpuva.lock in this kernel: no mutex to watch"});
+    p.locks_complete = locks_ok;
+    if (!locks_ok) p.notices.push_back("lock coverage partial: some lock functions cannot be probed");
+    p.probes.push_back({Fn::sys_exit, "sys_exit", "", Mech::raw_tracepoint,
+                        "return to user space while holding a watched lock"});
+    return p;
+  }
+};
+
+}  // namespace
+
+std::string_view Plan::symbol_for(Fn fn) const {
+  for (const auto& pp : probes)
+    if (pp.fn == fn && pp.symbol != fn_name(fn) && pp.mech != Mech::raw_tracepoint) return pp.symbol;
+  return {};
+}
+
+Plan make_plan(const KernelFacts& k, const PlanOptions& o) {
+  Plan p;
+  if (!k.gpuvm_present) {
+    p.missing.emplace_back("drm_gpuvm");
+    return p;
+  }
+  return Planner{k, o, {}}.run();
+}
+
+const std::vector<std::string_view>& gpuvm_function_names() {
+  static const std::vector<std::string_view> v = [] {
+    std::vector<std::string_view> r;
+    for (const auto& f : gpuvm_fns())
+      for (auto n : f.names) r.push_back(n);
+    r.push_back(kPut);
+    return r;
+  }();
+  return v;
+}
+
+const std::vector<std::string_view>& lock_function_names() {
+  static const std::vector<std::string_view> v = [] {
+    std::vector<std::string_view> r;
+    for (const auto& f : lock_fns())
+      for (auto n : f.names) r.push_back(n);
+    return r;
+  }();
+  return v;
+}
+
+void parse_filter_functions(std::string_view text, const std::string& module, KernelFacts& k) {
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    size_t sp = line.find_first_of(" \t");
+    std::string_view name = line.substr(0, sp);
+    std::string_view mod;
+    if (sp != std::string_view::npos) {
+      std::string_view rest = line.substr(sp);
+      size_t a = rest.find('['), b = rest.find(']');
+      if (a != std::string_view::npos && b != std::string_view::npos && b > a)
+        mod = rest.substr(a + 1, b - a - 1);
+    }
+    if (name.empty()) continue;
+    bool gpuvm_name = name.starts_with("drm_gpuvm") || name.starts_with("drm_gpuva");
+    if (gpuvm_name && mod == module) {
+      k.gpuvm_traceable.emplace(name);
+    } else if (mod.empty() && (name.starts_with("ww_mutex_") || name.starts_with("mutex_"))) {
+      k.vmlinux_traceable.emplace(name);
+    }
+  }
+}
+
+std::string parse_build_id_note(std::string_view b) {
+  // Elf64_Nhdr: namesz, descsz, type (4 bytes each), name padded to 4, desc.
+  auto u32 = [&](size_t off) {
+    return static_cast<uint32_t>(static_cast<uint8_t>(b[off])) |
+           static_cast<uint32_t>(static_cast<uint8_t>(b[off + 1])) << 8 |
+           static_cast<uint32_t>(static_cast<uint8_t>(b[off + 2])) << 16 |
+           static_cast<uint32_t>(static_cast<uint8_t>(b[off + 3])) << 24;
+  };
+  size_t off = 0;
+  while (off + 12 <= b.size()) {
+    uint32_t namesz = u32(off), descsz = u32(off + 4), type = u32(off + 8);
+    size_t name_off = off + 12;
+    size_t desc_off = name_off + ((namesz + 3u) & ~3u);
+    if (desc_off > b.size() || descsz > b.size() - desc_off) return "";
+    if (type == 3 /* NT_GNU_BUILD_ID */ && namesz == 4 && b.substr(name_off, 3) == "GNU" && descsz > 0) {
+      std::string hex;
+      for (size_t i = 0; i < descsz; ++i) hex += fmt::format("{:02x}", static_cast<uint8_t>(b[desc_off + i]));
+      return hex;
+    }
+    off = desc_off + ((descsz + 3u) & ~3u);
+  }
+  return "";
+}
+
+}  // namespace gvt::live

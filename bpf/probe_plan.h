@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Which kernel symbol each logical function is probed at, and how (spec §B.3).
+// A pure function of facts gathered from the running kernel (kernel_facts.h), so
+// that every decision is unit-tested on fixtures without a kernel.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "decode/event.h"
+
+namespace gvt::live {
+
+enum class Mech : uint8_t { fentry, fexit, kprobe, kretprobe, raw_tracepoint };
+std::string_view mech_name(Mech m);
+
+// What the kernel offers. Sets hold names of interest only.
+struct KernelFacts {
+  std::string release;                 // uname -r
+  bool gpuvm_present = false;          // module loaded, or built into vmlinux
+  bool gpuvm_builtin = false;
+  std::string module = "drm_gpuvm";    // "" when built in
+  std::string build_id;                // hex; "" when unknown
+  // available_filter_functions could be read (root): clones are known. Without it
+  // the plan rests on BTF alone and uses exported entry points.
+  bool have_filter_functions = false;
+  std::set<std::string, std::less<>> gpuvm_traceable;   // in the GPUVM module (or vmlinux)
+  std::set<std::string, std::less<>> vmlinux_traceable; // ww_mutex_*, mutex_*
+  std::set<std::string, std::less<>> gpuvm_btf;         // FUNC names in GPUVM BTF
+  std::set<std::string, std::less<>> vmlinux_btf;       // lock FUNC names in vmlinux BTF
+  OptBool feat_deferred = OptBool::absent;
+  OptBool feat_gpuva_mutex = OptBool::absent;
+  OptBool feat_immediate_mode = OptBool::absent;
+  OptBool feat_prealloc_self_locks = OptBool::absent;
+};
+
+// A compiler clone whose calling convention was checked by hand for one build.
+struct CloneConvention {
+  std::string_view build_id;
+  Fn fn;
+  std::string_view symbol;
+  std::string_view convention;  // human text for --dry-run
+};
+// Built-in manifest (K612 = Debian 6.12.95+deb12-amd64 drm_gpuvm.ko).
+const std::vector<CloneConvention>& clone_manifest();
+
+struct PlannedProbe {
+  Fn fn = Fn::unknown;
+  std::string symbol;   // kernel symbol attached to
+  std::string module;   // "" for vmlinux
+  Mech mech = Mech::fentry;
+  std::string why;
+};
+
+struct Skipped {
+  Fn fn = Fn::unknown;
+  std::string symbol;
+  std::string why;
+};
+
+struct PlanOptions {
+  bool kprobes = false;   // -k: kprobe/kretprobe instead of fentry/fexit
+};
+
+struct Plan {
+  std::vector<PlannedProbe> probes;
+  std::vector<Skipped> skipped;       // functions this kernel lacks or we decline
+  std::vector<std::string> notices;   // one line each, shown once at start
+  std::vector<std::string> missing;   // required functions that cannot be probed
+  bool put_complete = false;
+  bool locks_complete = false;
+  bool watch_mutexes = false;         // mutex_* probes planned (gpuva.lock kernels)
+  // Logical name → symbol when they differ (written as the event's "symbol").
+  std::string_view symbol_for(Fn fn) const;
+};
+
+Plan make_plan(const KernelFacts& k, const PlanOptions& o);
+
+// Parses /sys/kernel/tracing/available_filter_functions text into the two
+// traceable sets of `k` (names of interest only; `module` "" = GPUVM built in).
+void parse_filter_functions(std::string_view text, const std::string& module, KernelFacts& k);
+
+// The GNU build-id note as /sys/module/M/notes/.note.gnu.build-id holds it →
+// lowercase hex; "" when the bytes are not such a note.
+std::string parse_build_id_note(std::string_view bytes);
+
+// Every kernel function name the plan may look up (for BTF queries).
+const std::vector<std::string_view>& gpuvm_function_names();
+const std::vector<std::string_view>& lock_function_names();
+
+}  // namespace gvt::live

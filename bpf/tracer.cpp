@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "bpf/tracer.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+#include <vector>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <tsl/robin_map.h>
+
+#include "bpf/errors.h"
+#include "bpf/gpuvm_trace.h"
+#include "bpf/kallsyms.h"
+#include "decode/raw_decode.h"
+#include "gpuvm_trace.skel.h"
+
+namespace gvt::live {
+
+void warn(const std::string& msg) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "gpuvm-trace: warning: %s\n", msg.c_str());
+}
+
+bool have_bpf_privileges() {
+  if (geteuid() == 0) return true;
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("CapEff:")) continue;
+    unsigned long long caps = std::strtoull(line.c_str() + 7, nullptr, 16);
+    constexpr unsigned long long kPerfmon = 1ull << 38, kBpf = 1ull << 39;
+    return (caps & kPerfmon) && (caps & kBpf);
+  }
+  return false;
+}
+
+namespace {
+
+// libbpf's messages: kept (the verifier log is the first thing asked for when a
+// load fails) and shown with -v.
+std::string g_libbpf_log;
+bool g_verbose = false;
+
+int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list ap) {
+  char buf[4096];
+  va_list aq;
+  va_copy(aq, ap);
+  int n = std::vsnprintf(buf, sizeof buf, fmt, aq);
+  va_end(aq);
+  if (n > 0 && g_libbpf_log.size() < (4u << 20)) g_libbpf_log.append(buf, std::min<size_t>(n, sizeof buf - 1));
+  if (g_verbose && level != LIBBPF_DEBUG) std::fputs(buf, stderr);
+  return 0;
+}
+
+struct SkelDeleter {
+  void operator()(gpuvm_trace_bpf* s) const { gpuvm_trace_bpf__destroy(s); }
+};
+struct LinkDeleter {
+  void operator()(bpf_link* l) const { bpf_link__destroy(l); }
+};
+struct RingDeleter {
+  void operator()(ring_buffer* r) const { ring_buffer__free(r); }
+};
+
+// Program name suffix of each logical function in gpuvm_trace.bpf.c.
+std::string_view prog_suffix(Fn f) {
+  switch (f) {
+    case Fn::gpuvm_init: return "gpuvm_init";
+    case Fn::gpuvm_put: return "gpuvm_put";
+    case Fn::gpuvm_free: return "gpuvm_free";
+    case Fn::bo_create: return "bo_create";
+    case Fn::bo_obtain: return "bo_obtain";
+    case Fn::bo_obtain_locked: return "bo_obtain_locked";
+    case Fn::bo_obtain_prealloc: return "bo_obtain_prealloc";
+    case Fn::bo_find: return "bo_find";
+    case Fn::bo_put: return "bo_put";
+    case Fn::bo_put_deferred: return "bo_put_deferred";
+    case Fn::bo_deferred_cleanup: return "bo_deferred_cleanup";
+    case Fn::bo_extobj_add: return "bo_extobj_add";
+    case Fn::bo_evict: return "bo_evict";
+    case Fn::va_link: return "va_link";
+    case Fn::va_unlink: return "va_unlink";
+    case Fn::va_unlink_defer: return "va_unlink_defer";
+    case Fn::va_insert: return "va_insert";
+    case Fn::va_remove: return "va_remove";
+    case Fn::vm_validate: return "vm_validate";
+    case Fn::vm_prepare_objects: return "vm_prepare_objects";
+    case Fn::vm_exec_lock: return "vm_exec_lock";
+    case Fn::vm_exec_lock_array: return "vm_exec_lock_array";
+    case Fn::vm_exec_lock_range: return "vm_exec_lock_range";
+    case Fn::vm_resv_add_fence: return "vm_resv_add_fence";
+    case Fn::bo_unmap_ops_create: return "bo_unmap_ops_create";
+    case Fn::ww_mutex_lock: return "ww_mutex_lock";
+    case Fn::ww_mutex_lock_interruptible: return "ww_mutex_lock_interruptible";
+    case Fn::ww_mutex_trylock: return "ww_mutex_trylock";
+    case Fn::ww_mutex_unlock: return "ww_mutex_unlock";
+    case Fn::mutex_lock: return "mutex_lock";
+    case Fn::mutex_lock_interruptible: return "mutex_lock_interruptible";
+    case Fn::mutex_lock_killable: return "mutex_lock_killable";
+    case Fn::mutex_trylock: return "mutex_trylock";
+    case Fn::mutex_unlock: return "mutex_unlock";
+    case Fn::sys_exit: return "sys_exit";
+    default: return "";
+  }
+}
+
+std::string_view prog_prefix(Mech m) {
+  switch (m) {
+    case Mech::fentry: return "fe_";
+    case Mech::fexit: return "fx_";
+    case Mech::kprobe: return "kp_";
+    case Mech::kretprobe: return "kr_";
+    case Mech::raw_tracepoint: return "tp_";
+  }
+  return "";
+}
+
+bool required_fn(Fn f) {
+  return f == Fn::bo_create || f == Fn::bo_put || f == Fn::ww_mutex_lock || f == Fn::ww_mutex_unlock;
+}
+
+bool is_lock(Fn f) { return f >= Fn::ww_mutex_lock && f <= Fn::mutex_unlock; }
+
+// The first lines of the verifier log libbpf printed.
+std::string verifier_excerpt(const std::string& log, size_t max_lines) {
+  size_t b = log.find("-- BEGIN PROG LOAD LOG --");
+  if (b == std::string::npos) return "";
+  std::istringstream in(log.substr(b));
+  std::string line, out;
+  for (size_t i = 0; i < max_lines + 1 && std::getline(in, line); ++i) out += "  " + line + "\n";
+  return out;
+}
+
+std::string read_small(const char* path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+struct Tracer::Impl {
+  TracerOptions opts;
+  const KernelFacts& facts;
+  Plan plan;
+  std::unique_ptr<gpuvm_trace_bpf, SkelDeleter> skel;
+  std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links;
+  std::vector<bool> link_is_kprobe;
+  std::unique_ptr<ring_buffer, RingDeleter> ring;
+  bool put_complete = false;
+  bool locks_complete = false;
+
+  RawDecoder decoder;
+  RawEvent raw;
+  RecordSink* sink = nullptr;
+  uint64_t n_events = 0;
+  uint64_t n_lost = 0;
+  uint64_t n_bad = 0;
+
+  // Symbol of each Fn's probe when it differs from the logical name.
+  std::string_view symbol_of[static_cast<size_t>(Fn::count_)] = {};
+
+  // Stacks: kernel stack-map id → stack record id.
+  tsl::robin_map<int32_t, uint64_t> stack_ids;
+  uint64_t next_stack_id = 1;
+  Kallsyms ksyms;
+  std::string modules_seen;  // /proc/modules when kallsyms was read
+  StackRec stack_rec;
+
+  // Drops: last per-CPU counters and recursion misses.
+  int ncpus = 0;
+  std::vector<uint64_t> drops_prev, drops_now;
+  uint64_t misses_prev = 0;
+  std::chrono::steady_clock::time_point last_miss_check{}, last_warn{};
+  uint64_t unwarned_lost = 0;
+
+  Impl(const TracerOptions& o, const KernelFacts& k, const Plan& p) : opts(o), facts(k), plan(p) {}
+
+  bpf_program* prog(Mech m, Fn f) const {
+    std::string name = fmt::format("{}{}", prog_prefix(m), prog_suffix(f));
+    return bpf_object__find_program_by_name(skel->obj, name.c_str());
+  }
+
+  void open_and_load() {
+    g_verbose = opts.verbose;
+    libbpf_set_print(libbpf_print);
+    skel.reset(gpuvm_trace_bpf__open());
+    if (!skel)
+      throw LiveError(kExitRuntime, fmt::format("cannot open the BPF object: {}", std::strerror(errno)));
+
+    uint32_t cfg = 0;
+    if (opts.all_locks) cfg |= GVT_CFG_ALL_LOCKS;
+    if (opts.stacks) cfg |= GVT_CFG_STACKS;
+    if (opts.filter_tgid) cfg |= opts.filter_tree ? GVT_CFG_FILTER_TREE : GVT_CFG_FILTER_TGID;
+    if (!opts.comm.empty()) cfg |= GVT_CFG_FILTER_COMM;
+    skel->rodata->cfg = cfg;
+    skel->rodata->filter_tgid = opts.filter_tgid;
+    std::memset(const_cast<char*>(skel->rodata->filter_comm), 0, sizeof skel->rodata->filter_comm);
+    std::memcpy(const_cast<char*>(skel->rodata->filter_comm), opts.comm.data(),
+                std::min(opts.comm.size(), sizeof skel->rodata->filter_comm - 1));
+
+    // Ring buffer: a power of two of pages.
+    uint64_t bytes = 1;
+    while (bytes < static_cast<uint64_t>(std::max<uint32_t>(opts.ringbuf_mb, 1)) << 20) bytes <<= 1;
+    if (bpf_map__set_max_entries(skel->maps.rb, static_cast<uint32_t>(bytes)))
+      throw LiveError(kExitRuntime, "cannot size the ring buffer: try a smaller --ringbuf-mb");
+
+    bpf_program* p;
+    bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
+    for (const PlannedProbe& pp : plan.probes) {
+      bpf_program* pr = prog(pp.mech, pp.fn);
+      if (!pr) throw LiveError(kExitRuntime, fmt::format("internal: no BPF program for {} {}", mech_name(pp.mech), pp.symbol));
+      bpf_program__set_autoload(pr, true);
+      if (pp.mech == Mech::fentry || pp.mech == Mech::fexit) {
+        if (int err = bpf_program__set_attach_target(pr, 0, pp.symbol.c_str()))
+          throw LiveError(kExitMissingFunction,
+                          fmt::format("cannot target {} ({}): is the drm_gpuvm module's BTF loaded? try -k",
+                                      pp.symbol, std::strerror(-err)));
+      }
+    }
+    if (int err = gpuvm_trace_bpf__load(skel.get())) {
+      std::string excerpt = verifier_excerpt(g_libbpf_log, 20);
+      if (err == -EPERM && !have_bpf_privileges())
+        throw LiveError(kExitNoPermission,
+                        "loading BPF programs was refused (EPERM): run as root or with CAP_BPF and CAP_PERFMON");
+      if (err == -EPERM)
+        throw LiveError(kExitRuntime,
+                        "the kernel refused to load tracing programs (EPERM) despite CAP_BPF/CAP_PERFMON: "
+                        "it may lack BPF trampolines (fentry) or restrict BPF; try -k, or -v for details");
+      if (!excerpt.empty()) {
+        if (opts.verbose) std::fprintf(stderr, "%s", excerpt.c_str());
+        throw LiveError(kExitVerifier,
+                        fmt::format("the BPF verifier rejected a program ({}): rerun with -v for its log, "
+                                    "or try -k (kprobes)", std::strerror(-err)));
+      }
+      throw LiveError(kExitRuntime,
+                      fmt::format("loading the BPF object failed ({}): rerun with -v for libbpf's messages",
+                                  std::strerror(-err)));
+    }
+  }
+
+  void attach_all() {
+    put_complete = plan.put_complete;
+    locks_complete = plan.locks_complete;
+    for (const PlannedProbe& pp : plan.probes) {
+      bpf_program* pr = prog(pp.mech, pp.fn);
+      bpf_link* l = nullptr;
+      switch (pp.mech) {
+        case Mech::fentry:
+        case Mech::fexit: l = bpf_program__attach_trace(pr); break;
+        case Mech::kprobe:
+        case Mech::kretprobe:
+          l = bpf_program__attach_kprobe(pr, pp.mech == Mech::kretprobe, pp.symbol.c_str());
+          break;
+        case Mech::raw_tracepoint: l = bpf_program__attach_raw_tracepoint(pr, "sys_exit"); break;
+      }
+      if (!l) {
+        int err = errno;
+        std::string what = fmt::format("{} {}{}", mech_name(pp.mech), pp.symbol,
+                                       pp.module.empty() ? "" : " [" + pp.module + "]");
+        if (err == EPERM || err == EACCES)
+          throw LiveError(kExitNoPermission, fmt::format("attaching {} was refused ({}): run as root", what,
+                                                         std::strerror(err)));
+        if (required_fn(pp.fn))
+          throw LiveError(kExitMissingFunction, fmt::format("cannot attach {} ({}): required to follow "
+                                                            "vm_bo lifecycles; check that drm_gpuvm is loaded "
+                                                            "and try -k", what, std::strerror(err)));
+        warn(fmt::format("cannot attach {} ({}); continuing without it", what, std::strerror(err)));
+        if (is_lock(pp.fn)) locks_complete = false;
+        if (pp.fn == Fn::bo_put || pp.fn == Fn::bo_put_deferred || pp.fn == Fn::va_unlink_defer ||
+            pp.fn == Fn::bo_deferred_cleanup)
+          put_complete = false;
+        continue;
+      }
+      links.emplace_back(l);
+      link_is_kprobe.push_back(pp.mech == Mech::kprobe || pp.mech == Mech::kretprobe);
+    }
+    for (const PlannedProbe& pp : plan.probes) {
+      if (pp.mech == Mech::raw_tracepoint) continue;
+      if (pp.symbol != fn_name(pp.fn)) symbol_of[static_cast<size_t>(pp.fn)] = pp.symbol;
+    }
+    ring.reset(ring_buffer__new(bpf_map__fd(skel->maps.rb), &Impl::on_sample, this, nullptr));
+    if (!ring)
+      throw LiveError(kExitRuntime, fmt::format("cannot open the ring buffer: {}", std::strerror(errno)));
+    ncpus = libbpf_num_possible_cpus();
+    if (ncpus <= 0) throw LiveError(kExitRuntime, "cannot count CPUs (libbpf_num_possible_cpus)");
+    drops_prev.assign(ncpus, 0);
+    drops_now.assign(ncpus, 0);
+  }
+
+  static int on_sample(void* ctx, void* data, size_t size) {
+    static_cast<Impl*>(ctx)->handle(data, size);
+    return 0;
+  }
+
+  void refresh_kallsyms() {
+    std::string mods = read_small("/proc/modules");
+    if (!ksyms.empty() && mods == modules_seen) return;
+    modules_seen = std::move(mods);
+    std::string err;
+    if (!ksyms.load("/proc/kallsyms", &err)) warn(err + ": stacks will not be symbolized");
+  }
+
+  // The kernel deduplicated the stack; symbolize each id once, when first seen.
+  uint64_t stack_id(int32_t kid) {
+    auto it = stack_ids.find(kid);
+    if (it != stack_ids.end()) return it->second;
+    uint64_t frames[GVT_MAX_FRAMES] = {};
+    uint32_t key = static_cast<uint32_t>(kid);
+    if (bpf_map__lookup_elem(skel->maps.stacks, &key, sizeof key, frames, sizeof frames, 0) != 0)
+      return 0;
+    uint64_t id = next_stack_id++;
+    stack_ids.emplace(kid, id);
+
+    refresh_kallsyms();
+    stack_rec.id = id;
+    stack_rec.frames.clear();
+    bool leading = true;
+    for (uint64_t a : frames) {
+      if (!a) break;
+      Frame f;
+      f.addr = a;
+      if (auto hit = ksyms.lookup(a)) {
+        // Frames of the BPF program and its trampoline are ours, not the kernel's.
+        if (leading && (hit->module == "bpf" || hit->name.starts_with("bpf_prog_") ||
+                        hit->name.starts_with("bpf_trampoline_")))
+          continue;
+        f.sym = fmt::format("{}+{:#x}", hit->name, hit->offset);
+        f.module = hit->module;
+      }
+      leading = false;
+      stack_rec.frames.push_back(std::move(f));
+    }
+    sink->on_stack(stack_rec);
+    return id;
+  }
+
+  void handle(const void* data, size_t size) {
+    RawStatus st = decoder.decode(data, size, raw);
+    if (st != RawStatus::ok) {
+      if (n_bad++ == 0) warn(fmt::format("skipping malformed ring-buffer record: {}", raw_status_text(st)));
+      return;
+    }
+    Event& e = raw.ev;
+    if (raw.stack_id >= 0)
+      if (uint64_t id = stack_id(raw.stack_id)) e.set(STACK, id);
+    std::string_view sym = symbol_of[static_cast<size_t>(e.fn)];
+    if (!sym.empty()) {
+      e.symbol = sym;
+      e.set(SYMBOL, 0);
+    }
+    ++n_events;
+    sink->on_event(e);
+  }
+
+  void deliver_losses() {
+    uint32_t key = 0;
+    if (bpf_map__lookup_elem(skel->maps.drops, &key, sizeof key, drops_now.data(),
+                             drops_now.size() * sizeof(uint64_t), 0) == 0) {
+      for (int c = 0; c < ncpus; ++c) {
+        uint64_t d = drops_now[c] - drops_prev[c];
+        if (!d) continue;
+        drops_prev[c] = drops_now[c];
+        lose(d, static_cast<uint32_t>(c));
+      }
+    }
+    // Programs skipped because another BPF program was running on that CPU.
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_miss_check >= std::chrono::seconds(1)) {
+      last_miss_check = now;
+      uint64_t misses = 0;
+      bpf_program* p;
+      bpf_object__for_each_program(p, skel->obj) {
+        if (!bpf_program__autoload(p)) continue;
+        bpf_prog_info info{};
+        uint32_t len = sizeof info;
+        if (bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) misses += info.recursion_misses;
+      }
+      // kprobes/kretprobes skipped (recursion, kretprobe instances exhausted).
+      for (size_t i = 0; i < links.size(); ++i) {
+        if (!link_is_kprobe[i]) continue;
+        bpf_link_info li{};
+        uint32_t llen = sizeof li;
+        if (bpf_link_get_info_by_fd(bpf_link__fd(links[i].get()), &li, &llen) == 0 &&
+            li.type == BPF_LINK_TYPE_PERF_EVENT &&
+            (li.perf_event.type == BPF_PERF_EVENT_KPROBE || li.perf_event.type == BPF_PERF_EVENT_KRETPROBE))
+          misses += li.perf_event.kprobe.missed;
+      }
+      if (misses > misses_prev) {
+        lose(misses - misses_prev, std::nullopt);
+        misses_prev = misses;
+      }
+    }
+    if (unwarned_lost && now - last_warn >= std::chrono::seconds(1)) {
+      last_warn = now;
+      warn(fmt::format("{} events lost (ring buffer full or probe recursion): findings on the "
+                       "affected objects become unknown; a larger --ringbuf-mb helps",
+                       unwarned_lost));
+      unwarned_lost = 0;
+    }
+  }
+
+  void lose(uint64_t count, std::optional<uint32_t> cpu) {
+    Lost l;
+    l.count = count;
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    l.ts = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+    l.cpu = cpu;
+    n_lost += count;
+    unwarned_lost += count;
+    sink->on_lost(l);
+  }
+};
+
+Tracer::Tracer(const TracerOptions& o, const KernelFacts& k, const Plan& p)
+    : impl_(std::make_unique<Impl>(o, k, p)) {
+  impl_->open_and_load();
+  impl_->attach_all();
+}
+
+Tracer::~Tracer() = default;
+
+int Tracer::attached() const { return static_cast<int>(impl_->links.size()); }
+
+Header Tracer::header() const {
+  Header h;
+  h.version = 1;
+  h.kernel = impl_->facts.release;
+  h.clock = "monotonic";
+  h.feat_deferred = impl_->facts.feat_deferred;
+  h.feat_gpuva_mutex = impl_->facts.feat_gpuva_mutex;
+  h.feat_immediate_mode = impl_->facts.feat_immediate_mode;
+  h.feat_prealloc_self_locks = impl_->facts.feat_prealloc_self_locks;
+  h.coverage_put = impl_->put_complete ? "complete" : "partial";
+  h.coverage_locks = impl_->locks_complete ? "complete" : "partial";
+  return h;
+}
+
+void Tracer::poll(RecordSink& sink, int timeout_ms) {
+  impl_->sink = &sink;
+  impl_->deliver_losses();
+  int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
+  // Records submitted without a wakeup (see submit() in the BPF side) are only
+  // read here: poll consumes nothing when it times out.
+  if (n >= 0 || n == -EINTR) n = ring_buffer__consume(impl_->ring.get());
+  if (n < 0 && n != -EINTR)
+    throw LiveError(kExitRuntime, fmt::format("reading the ring buffer failed: {}", std::strerror(-n)));
+}
+
+uint64_t Tracer::events() const { return impl_->n_events; }
+uint64_t Tracer::lost() const { return impl_->n_lost; }
+
+}  // namespace gvt::live

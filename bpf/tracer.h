@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The live tracer: loads the embedded BPF skeleton, attaches the probe plan, and
+// turns ring-buffer records into trace records (events, deduplicated symbolized
+// stacks, `lost` records from the per-CPU drop counters) for any RecordSink.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "bpf/probe_plan.h"
+#include "decode/event.h"
+
+namespace gvt::live {
+
+struct TracerOptions {
+  bool kprobes = false;
+  bool stacks = true;
+  bool all_locks = false;
+  bool verbose = false;
+  uint32_t ringbuf_mb = 32;
+  uint32_t filter_tgid = 0;   // 0 = none
+  bool filter_tree = false;   // also the descendants of filter_tgid (-c)
+  std::string comm;           // "" = none
+};
+
+// Warnings for the user go through this (stderr, "gpuvm-trace: warning: ...").
+void warn(const std::string& msg);
+
+class Tracer {
+ public:
+  // Opens, loads and attaches; throws LiveError with the exit status of bpf/errors.h.
+  Tracer(const TracerOptions& o, const KernelFacts& k, const Plan& p);
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  int attached() const;
+  // Header of the trace: kernel, clock, features and coverage as attached.
+  Header header() const;
+
+  // Waits up to timeout_ms for records and delivers everything available to `sink`;
+  // losses counted since the last call are delivered first (as `lost` records).
+  void poll(RecordSink& sink, int timeout_ms);
+
+  uint64_t events() const;
+  uint64_t lost() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Process privileges: true when BPF tracing is allowed (root, or CAP_BPF and
+// CAP_PERFMON in the effective set).
+bool have_bpf_privileges();
+
+}  // namespace gvt::live

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `gpuvm-trace live` (findings as they happen) and `gpuvm-trace record` (a trace
+// file for lint/replay). Both drive bpf/tracer.h; live feeds the Checker, record a
+// TraceWriter.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "bpf/errors.h"
+#include "bpf/kernel_facts.h"
+#include "bpf/probe_plan.h"
+#include "bpf/tracer.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/output.h"
+#include "decode/trace_io.h"
+#include "model/checker.h"
+
+namespace gvt::cli {
+namespace {
+
+using namespace gvt::live;
+using Clock = std::chrono::steady_clock;
+
+struct LiveArgs {
+  bool record = false;
+  // live
+  std::string format = "text";
+  bool info = false;
+  // record
+  std::string output;
+  std::string out_format;  // "" = from the file name
+  // both
+  int pid = 0;
+  std::string comm;
+  double duration_s = 0;
+  std::string command;
+  bool all_locks = false;
+  bool no_stacks = false;
+  bool kprobes = false;
+  bool dry_run = false;
+  CLI::Option* wait_opt = nullptr;
+  std::string wait_s;
+  bool verbose = false;
+  uint32_t ringbuf_mb = 32;
+};
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop = true; }
+
+// SIGINT/SIGTERM end the trace cleanly (footer, summary) instead of killing us.
+void install_signals() {
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+uint64_t now_mono_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+std::string_view opt_bool_text(OptBool b) {
+  return b == OptBool::yes ? "yes" : b == OptBool::no ? "no" : "unknown";
+}
+
+// -c CMD: forked before the probes are attached, started once they are, so that
+// nothing it does is missed; its pid (and descendants) is the filter.
+class Child {
+ public:
+  explicit Child(const std::string& cmd) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+      throw LiveError(kExitRuntime, fmt::format("pipe: {}", std::strerror(errno)));
+    pid_ = fork();
+    if (pid_ < 0) throw LiveError(kExitRuntime, fmt::format("fork: {}", std::strerror(errno)));
+    if (pid_ == 0) {
+      signal(SIGINT, SIG_DFL);
+      signal(SIGTERM, SIG_DFL);
+      close(fds[1]);
+      char go;
+      // EOF without a byte: the tracer failed to start; do not run the command.
+      if (read(fds[0], &go, 1) != 1) _exit(127);
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[0]);
+    go_fd_ = fds[1];
+  }
+  ~Child() {
+    if (go_fd_ >= 0) close(go_fd_);
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGTERM);
+      int st;
+      waitpid(pid_, &st, 0);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void start() {
+    char go = 1;
+    if (write(go_fd_, &go, 1) != 1) throw LiveError(kExitRuntime, "cannot start the -c command");
+    close(go_fd_);
+    go_fd_ = -1;
+  }
+  bool exited() {
+    if (exited_) return true;
+    int st;
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      exited_ = true;
+      status_ = st;
+    }
+    return exited_;
+  }
+  int status() const { return status_; }
+
+ private:
+  pid_t pid_ = -1;
+  int go_fd_ = -1;
+  bool exited_ = false;
+  int status_ = 0;
+};
+
+void print_plan(const KernelFacts& k, const Plan& p) {
+  fmt::print("probe plan for kernel {}: GPUVM {}{}\n", k.release,
+             k.gpuvm_builtin ? "built into vmlinux" : "module " + k.module,
+             k.build_id.empty() ? std::string(" (build-id unknown)") : " (build-id " + k.build_id + ")");
+  fmt::print("features: deferred={} gpuva_mutex={} immediate_mode={} prealloc_self_locks={}\n",
+             opt_bool_text(k.feat_deferred), opt_bool_text(k.feat_gpuva_mutex),
+             opt_bool_text(k.feat_immediate_mode), opt_bool_text(k.feat_prealloc_self_locks));
+  fmt::print("coverage: put={} locks={}\n", p.put_complete ? "complete" : "partial",
+             p.locks_complete ? "complete" : "partial");
+  if (!k.have_filter_functions)
+    fmt::print("(no read access to available_filter_functions: plan from BTF only; run as root for clones)\n");
+  fmt::print("probes ({}):\n", p.probes.size());
+  for (const PlannedProbe& pp : p.probes) {
+    std::string where = pp.module.empty() ? pp.symbol : fmt::format("{} [{}]", pp.symbol, pp.module);
+    fmt::print("  {:<32} -> {:<44} {:<14} {}\n", fn_name(pp.fn), where, mech_name(pp.mech), pp.why);
+  }
+  if (!p.skipped.empty()) fmt::print("skipped:\n");
+  for (const Skipped& s : p.skipped) fmt::print("  {:<32} {}\n", s.symbol, s.why);
+  for (const std::string& n : p.notices) fmt::print("note: {}\n", n);
+  for (const std::string& m : p.missing) fmt::print("missing (required): {}\n", m);
+  std::fflush(stdout);
+}
+
+// Waits for drm_gpuvm; false when interrupted or timed out.
+bool wait_for_module(double seconds) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  std::fprintf(stderr, "gpuvm-trace: waiting for drm_gpuvm to be loaded...\n");
+  while (!g_stop) {
+    if (gpuvm_available()) return true;
+    if (seconds > 0 && Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+int run(const LiveArgs& a) {
+  install_signals();
+  const bool wait = a.wait_opt && a.wait_opt->count() > 0;
+  double wait_s = 0;
+  if (wait && !a.wait_s.empty()) {
+    try {
+      wait_s = std::stod(a.wait_s);
+    } catch (const std::exception&) {
+      print_error(fmt::format("--wait-module: '{}' is not a number of seconds", a.wait_s));
+      return kExitUsage;
+    }
+  }
+  if (a.record && !a.dry_run && a.output.empty()) {
+    print_error("record needs -o FILE (use -o - for standard output)");
+    return kExitUsage;
+  }
+
+  try {
+    if (!a.dry_run && !have_bpf_privileges())
+      throw LiveError(kExitNoPermission,
+                      "tracing needs root or CAP_BPF and CAP_PERFMON: run with sudo (--dry-run works without)");
+
+    KernelFacts facts = gather_facts();
+    if (!facts.gpuvm_present && wait) {
+      if (!wait_for_module(wait_s))
+        throw LiveError(kExitNoModule, g_stop ? "interrupted while waiting for drm_gpuvm"
+                                              : "drm_gpuvm was not loaded in time: load the driver "
+                                                "(modprobe drm_gpuvm) or wait longer");
+      facts = gather_facts();
+    }
+    if (!facts.gpuvm_present)
+      throw LiveError(kExitNoModule,
+                      "drm_gpuvm is not loaded: modprobe drm_gpuvm (or load the driver using it), "
+                      "or pass --wait-module");
+
+    PlanOptions po;
+    po.kprobes = a.kprobes;
+    Plan plan = make_plan(facts, po);
+    if (a.dry_run) {
+      print_plan(facts, plan);
+      return plan.missing.empty() ? kExitClean : kExitMissingFunction;
+    }
+    if (!plan.missing.empty())
+      throw LiveError(kExitMissingFunction,
+                      fmt::format("required function(s) cannot be probed: {} (see --dry-run); is this "
+                                  "drm_gpuvm built with ftrace support?",
+                                  fmt::join(plan.missing, ", ")));
+    for (const Skipped& s : plan.skipped)
+      if (a.verbose || s.why.starts_with("not in this kernel"))
+        std::fprintf(stderr, "gpuvm-trace: note: %s skipped: %s\n", s.symbol.c_str(), s.why.c_str());
+    for (const std::string& n : plan.notices) std::fprintf(stderr, "gpuvm-trace: note: %s\n", n.c_str());
+
+    std::unique_ptr<Child> child;
+    TracerOptions to;
+    to.kprobes = a.kprobes;
+    to.stacks = !a.no_stacks;
+    to.all_locks = a.all_locks;
+    to.verbose = a.verbose;
+    to.ringbuf_mb = a.ringbuf_mb;
+    to.comm = a.comm;
+    if (a.pid > 0) to.filter_tgid = static_cast<uint32_t>(a.pid);
+    if (!a.command.empty()) {
+      child = std::make_unique<Child>(a.command);
+      to.filter_tgid = static_cast<uint32_t>(child->pid());
+      to.filter_tree = true;
+    }
+
+    Tracer tracer(to, facts, plan);
+
+    // The sink: the checker (live) or a trace writer (record).
+    const bool json = a.format == "json";
+    OutputOptions oo{json, want_color(json), a.info};
+    std::unique_ptr<FindingPrinter> printer;
+    std::unique_ptr<Checker> checker;
+    std::unique_ptr<TraceWriter> writer;
+    RecordSink* sink;
+    if (a.record) {
+      Format f = a.out_format.empty() ? format_for_path(a.output)
+                                      : (a.out_format == "gvt" ? Format::gvt : Format::jsonl);
+      try {
+        writer = make_writer(a.output, f);
+      } catch (const std::exception& e) {
+        print_error(fmt::format("{}: {}", a.output, e.what()));
+        return kExitUsage;
+      }
+      sink = writer.get();
+    } else {
+      printer = std::make_unique<FindingPrinter>(oo, stdout);
+      CheckerOptions co;
+      co.report_info = a.info;
+      checker = std::make_unique<Checker>(co, *printer);
+      Checker* c = checker.get();
+      printer->set_stack_lookup([c](uint64_t id) { return c->stack(id); });
+      sink = checker.get();
+    }
+    sink->on_header(tracer.header());
+    if (writer) writer->flush();
+
+    std::fprintf(stderr, "gpuvm-trace: attached %d probes\n", tracer.attached());
+    std::fflush(stderr);
+    const uint64_t t0 = now_mono_ns();
+    if (child) child->start();
+
+    auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(a.duration_s * 1000));
+    auto last_flush = Clock::now();
+    while (!g_stop) {
+      tracer.poll(*sink, 100);
+      if (!writer) std::fflush(stdout);  // findings as they happen, even into a pipe
+      if (writer && Clock::now() - last_flush >= std::chrono::milliseconds(200)) {
+        writer->flush();
+        last_flush = Clock::now();
+      }
+      if (a.duration_s > 0 && Clock::now() >= deadline) break;
+      if (child && child->exited()) break;
+    }
+    // What is still in the ring buffer belongs to the trace.
+    tracer.poll(*sink, 0);
+    tracer.poll(*sink, 0);
+
+    Footer ft;
+    ft.events = tracer.events();
+    ft.lost = tracer.lost();
+    ft.duration_ns = now_mono_ns() - t0;
+    sink->on_footer(ft);
+    if (tracer.lost())
+      warn(fmt::format("{} events lost in total: findings on affected objects are unknown; raise --ringbuf-mb",
+                       tracer.lost()));
+    if (child && child->exited() && WIFEXITED(child->status()) && WEXITSTATUS(child->status()) == 127)
+      warn(fmt::format("-c command '{}' could not be run (exit status 127)", a.command));
+
+    if (writer) {
+      writer->close();
+      std::fprintf(stderr, "gpuvm-trace: recorded %llu events (%llu lost) to %s\n",
+                   static_cast<unsigned long long>(tracer.events()),
+                   static_cast<unsigned long long>(tracer.lost()), a.output.c_str());
+      return kExitClean;
+    }
+    checker->finish();
+    print_summary(checker->summary(), oo, stdout);
+    return findings_exit_status(checker->summary(), Severity::error);
+  } catch (const LiveError& e) {
+    print_error(e.what());
+    return e.status();
+  } catch (const std::exception& e) {
+    print_error(e.what());
+    return kExitRuntime;
+  }
+}
+
+void add_common(CLI::App* sub, LiveArgs& a) {
+  sub->add_option("-p,--pid", a.pid, "Only this process (tgid)")->check(CLI::PositiveNumber);
+  sub->add_option("--comm", a.comm, "Only tasks with this command name");
+  sub->add_option("-d,--duration", a.duration_s, "Stop after SECONDS")->check(CLI::NonNegativeNumber);
+  sub->add_option("-c,--command", a.command,
+                  "Run CMD (via /bin/sh) once probes are attached; trace it and its children; stop when it exits");
+  sub->add_flag("--all-locks", a.all_locks, "Record every ww_mutex lock/unlock, not only GPUVM resvs");
+  sub->add_flag("--no-stacks", a.no_stacks, "Do not capture kernel stacks on vm_bo events");
+  sub->add_flag("-k,--kprobes", a.kprobes, "Use kprobes/kretprobes instead of fentry/fexit");
+  sub->add_flag("--dry-run", a.dry_run, "Print the probe plan (function, symbol, mechanism, why) and exit");
+  a.wait_opt = sub->add_option("--wait-module", a.wait_s,
+                               "Wait for drm_gpuvm to be loaded (optionally at most SECONDS)")
+                   ->expected(0, 1);
+  sub->add_flag("-v,--verbose", a.verbose, "libbpf messages and the verifier log on failure");
+  sub->add_option("--ringbuf-mb", a.ringbuf_mb, "Ring buffer size in MiB (rounded up to a power of two)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+}
+
+}  // namespace
+}  // namespace gvt::cli
+
+void add_live_commands(CLI::App& app, int& exit_status) {
+  using namespace gvt::cli;
+  auto live = std::make_shared<LiveArgs>();
+  CLI::App* l = app.add_subcommand("live", "Trace drm_gpuvm now and report rule violations as they happen");
+  l->add_option("-f,--format", live->format, "Output: text or json (findings stream)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  l->add_flag("--info", live->info, "Also report info findings");
+  add_common(l, *live);
+  l->callback([live, &exit_status] { exit_status = run(*live); });
+
+  auto rec = std::make_shared<LiveArgs>();
+  rec->record = true;
+  CLI::App* r = app.add_subcommand("record", "Trace drm_gpuvm into a trace file for lint and replay");
+  r->add_option("-o,--output", rec->output, "Trace file (.gvt = binary, else JSON Lines; - = stdout)");
+  r->add_option("--format", rec->out_format, "Force the output format")->check(CLI::IsMember({"gvt", "jsonl"}));
+  add_common(r, *rec);
+  r->callback([rec, &exit_status] { exit_status = run(*rec); });
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Ring-buffer records → events: every record kind, every return kind, and every
+// way a record can be malformed.
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "bpf/gpuvm_trace.h"
+#include "decode/raw_decode.h"
+
+namespace gvt {
+namespace {
+
+gvt_raw_event base_event(uint8_t fn, uint8_t phase) {
+  gvt_raw_event r;
+  std::memset(&r, 0xa5, sizeof r);  // garbage everywhere a field is absent
+  r.hdr.magic = GVT_RAW_MAGIC;
+  r.hdr.kind = GVT_RAW_EVENT;
+  r.hdr.size = GVT_RAW_EVENT_SIZE;
+  r.hdr.ts = 5012345678;
+  r.hdr.cpu = 1;
+  r.hdr.pid = 151;
+  r.hdr.tid = 152;
+  std::memset(r.hdr.comm, 0, sizeof r.hdr.comm);
+  std::strcpy(r.hdr.comm, "insmod");
+  r.fn = fn;
+  r.phase = phase;
+  r.ret_kind = GVT_RET_NONE;
+  r.stack_id = -1;
+  r.probe = 0;
+  r.present = 0;
+  r.small = 0;
+  return r;
+}
+
+void set_v(gvt_raw_event& r, int f, uint64_t x) {
+  r.present |= 1u << f;
+  r.v[f] = x;
+}
+void set_small(gvt_raw_event& r, int s, unsigned x) { r.small |= (x & 3u) << (2 * s); }
+
+// Bytes of a record as the ring buffer would hand them over.
+std::vector<uint8_t> bytes(const gvt_raw_event& r, size_t size) {
+  std::vector<uint8_t> b(size);
+  std::memcpy(b.data(), &r, std::min(size, sizeof r));
+  return b;
+}
+
+RawStatus decode(RawDecoder& d, const std::vector<uint8_t>& b, RawEvent& out) {
+  return d.decode(b.data(), b.size(), out);
+}
+
+TEST(RawDecode, VmBoEventWithSnapshotAndStack) {
+  gvt_raw_event r = base_event(GVT_FN_BO_EXTOBJ_ADD, GVT_PH_ENTRY);
+  set_v(r, GVT_A_VM_BO, 0xffff9e3a022c45a0);
+  set_v(r, GVT_S_VM, 0xffff9e3a01a86600);
+  set_v(r, GVT_S_REFCOUNT, static_cast<uint64_t>(-1));  // saturated: negative
+  set_v(r, GVT_S_VM_FLAGS, 1);
+  set_small(r, GVT_S_ON_GEM, GVT_V_YES);
+  set_small(r, GVT_S_ON_EXTOBJ, GVT_V_NO);
+  set_small(r, GVT_S_HELD_VM_RESV, GVT_V_NO);
+  set_small(r, GVT_S_HELD_GPUVA_LOCK, GVT_V_UNKNOWN);
+  r.present |= 1u << GVT_STACK | 1u << GVT_SYMBOL;  // user space's to set: dropped
+  r.stack_id = 42;
+  RawDecoder d;
+  RawEvent out;
+  ASSERT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::ok);
+  const Event& e = out.ev;
+  EXPECT_EQ(e.fn, Fn::bo_extobj_add);
+  EXPECT_EQ(e.phase, Phase::entry);
+  EXPECT_EQ(e.ts, 5012345678u);
+  EXPECT_EQ(e.pid, 151);
+  EXPECT_EQ(e.tid, 152);
+  EXPECT_TRUE(e.has_cpu);
+  EXPECT_EQ(e.cpu, 1u);
+  EXPECT_EQ(e.comm, "insmod");
+  EXPECT_EQ(e.get(A_VM_BO), 0xffff9e3a022c45a0u);
+  EXPECT_EQ(e.sget(S_REFCOUNT), -1);
+  EXPECT_EQ(e.get(S_VM_FLAGS), 1u);
+  EXPECT_FALSE(e.has(A_GPUVM));
+  EXPECT_FALSE(e.has(RET));
+  EXPECT_FALSE(e.has(STACK));
+  EXPECT_FALSE(e.has(SYMBOL));
+  EXPECT_EQ(e.b(S_ON_GEM), OptBool::yes);
+  EXPECT_EQ(e.b(S_ON_EXTOBJ), OptBool::no);
+  EXPECT_EQ(e.b(S_ON_EVICT), OptBool::absent);
+  EXPECT_EQ(e.tri(S_HELD_VM_RESV), Tri::no);
+  EXPECT_EQ(e.tri(S_HELD_GPUVA_LOCK), Tri::unknown);
+  EXPECT_EQ(e.tri(S_HELD_BO_RESV), Tri::absent);
+  EXPECT_EQ(out.stack_id, 42);
+}
+
+TEST(RawDecode, InitCarriesNames) {
+  gvt_raw_event r = base_event(GVT_FN_GPUVM_INIT, GVT_PH_EXIT);
+  set_v(r, GVT_A_GPUVM, 0x1000);
+  r.present |= 1u << GVT_A_NAME | 1u << GVT_S_VM_NAME;
+  std::memset(r.name, 0, sizeof r.name);
+  std::strcpy(r.name, "exerciser-vm");
+  std::memset(r.vm_name, 'x', sizeof r.vm_name);  // full, not NUL-terminated
+  RawDecoder d;
+  RawEvent out;
+  ASSERT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::ok);
+  EXPECT_EQ(out.ev.fn, Fn::gpuvm_init);
+  EXPECT_EQ(out.ev.phase, Phase::exit);
+  EXPECT_EQ(out.ev.name, "exerciser-vm");
+  EXPECT_EQ(out.ev.vm_name, std::string(GVT_NAME_LEN, 'x'));
+  EXPECT_EQ(out.stack_id, -1);
+}
+
+TEST(RawDecode, ReturnKinds) {
+  RawDecoder d;
+  RawEvent out;
+  struct Case {
+    uint8_t fn, kind;
+    uint64_t raw;
+    RetKind want;
+    uint64_t value;
+  } cases[] = {
+      {GVT_FN_BO_CREATE, GVT_RET_PTR, 0xffff9e3a022c45a0, RetKind::addr, 0xffff9e3a022c45a0},
+      {GVT_FN_BO_FIND, GVT_RET_PTR, 0, RetKind::addr, 0},
+      {GVT_FN_BO_OBTAIN, GVT_RET_PTR, static_cast<uint64_t>(-12), RetKind::err, static_cast<uint64_t>(-12)},
+      // Only the low byte of a bool is defined by the ABI.
+      {GVT_FN_BO_PUT, GVT_RET_BOOL, 0xdeadbeef00000100, RetKind::boolean, 0},
+      {GVT_FN_BO_PUT, GVT_RET_BOOL, 0xdeadbeef00000001, RetKind::boolean, 1},
+      // Only the low 32 bits of an int.
+      {GVT_FN_WW_MUTEX_LOCK, GVT_RET_INT, 0x12345678ffffffdd, RetKind::integer, static_cast<uint64_t>(-35)},
+      {GVT_FN_WW_MUTEX_TRYLOCK, GVT_RET_INT, 0xffffffff00000001, RetKind::integer, 1},
+  };
+  for (const Case& c : cases) {
+    gvt_raw_event r = base_event(c.fn, GVT_PH_EXIT);
+    r.ret_kind = c.kind;
+    set_v(r, GVT_RET, c.raw);
+    ASSERT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::ok);
+    EXPECT_TRUE(out.ev.has(RET));
+    EXPECT_EQ(out.ev.ret_kind, c.want) << int(c.fn);
+    EXPECT_EQ(out.ev.get(RET), c.value) << int(c.fn);
+  }
+}
+
+TEST(RawDecode, LockAndSysExitRecords) {
+  RawDecoder d;
+  RawEvent out;
+  // Lock records end after v[RET].
+  gvt_raw_event r = base_event(GVT_FN_WW_MUTEX_UNLOCK, GVT_PH_ENTRY);
+  r.hdr.size = GVT_RAW_LOCK_SIZE;
+  set_v(r, GVT_A_LOCK, 0xffff9e3a01a86700);
+  set_small(r, GVT_S_HELD, GVT_V_NO);
+  ASSERT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::ok);
+  EXPECT_EQ(out.ev.fn, Fn::ww_mutex_unlock);
+  EXPECT_EQ(out.ev.get(A_LOCK), 0xffff9e3a01a86700u);
+  EXPECT_EQ(out.ev.tri(S_HELD), Tri::no);
+
+  r = base_event(GVT_FN_WW_MUTEX_LOCK, GVT_PH_EXIT);
+  r.hdr.size = GVT_RAW_LOCK_SIZE;
+  set_v(r, GVT_A_LOCK, 0xffff9e3a01a86700);
+  set_v(r, GVT_A_CTX, 0);
+  r.ret_kind = GVT_RET_INT;
+  set_v(r, GVT_RET, 0);
+  ASSERT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::ok);
+  EXPECT_EQ(out.ev.get(A_CTX), 0u);
+  EXPECT_TRUE(out.ev.has(A_CTX));
+  EXPECT_EQ(out.ev.ret_kind, RetKind::integer);
+
+  r = base_event(GVT_FN_SYS_EXIT, GVT_PH_ENTRY);
+  r.hdr.size = GVT_RAW_LOCK_SIZE;
+  r.probe = 2;
+  ASSERT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::ok);
+  EXPECT_EQ(out.ev.fn, Fn::sys_exit);
+  EXPECT_EQ(out.ev.present, 0u);
+  EXPECT_EQ(out.mechanism, 2);
+}
+
+TEST(RawDecode, CommIsInternedAndStable) {
+  RawDecoder d;
+  RawEvent a, b;
+  gvt_raw_event r = base_event(GVT_FN_BO_PUT, GVT_PH_ENTRY);
+  ASSERT_EQ(decode(d, bytes(r, r.hdr.size), a), RawStatus::ok);
+  std::string_view first = a.ev.comm;
+  std::strcpy(r.hdr.comm, "kworker/0:1");
+  ASSERT_EQ(decode(d, bytes(r, r.hdr.size), b), RawStatus::ok);
+  EXPECT_EQ(first, "insmod");  // still valid after another decode
+  EXPECT_EQ(b.ev.comm, "kworker/0:1");
+  std::strcpy(r.hdr.comm, "insmod");
+  ASSERT_EQ(decode(d, bytes(r, r.hdr.size), b), RawStatus::ok);
+  EXPECT_EQ(b.ev.comm.data(), first.data());  // same storage: no new allocation
+}
+
+TEST(RawDecode, UnalignedBuffer) {
+  gvt_raw_event r = base_event(GVT_FN_BO_PUT, GVT_PH_ENTRY);
+  set_v(r, GVT_A_VM_BO, 0xffff9e3a022c45a0);
+  std::vector<uint8_t> b(r.hdr.size + 1);
+  std::memcpy(b.data() + 1, &r, r.hdr.size);
+  RawDecoder d;
+  RawEvent out;
+  ASSERT_EQ(d.decode(b.data() + 1, r.hdr.size, out), RawStatus::ok);
+  EXPECT_EQ(out.ev.get(A_VM_BO), 0xffff9e3a022c45a0u);
+}
+
+TEST(RawDecode, MalformedRecordsAreRejected) {
+  RawDecoder d;
+  RawEvent out;
+  gvt_raw_event good = base_event(GVT_FN_BO_PUT, GVT_PH_ENTRY);
+
+  EXPECT_EQ(d.decode(&good, 0, out), RawStatus::short_record);
+  EXPECT_EQ(d.decode(&good, sizeof(gvt_raw_hdr) - 1, out), RawStatus::short_record);
+  EXPECT_EQ(d.decode(&good, GVT_RAW_EVENT_HEAD_SIZE - 1, out), RawStatus::short_record);
+
+  gvt_raw_event r = good;
+  r.hdr.magic = 0x1234;
+  EXPECT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::bad_magic);
+  r = good;
+  r.hdr.kind = 9;
+  EXPECT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::bad_kind);
+  r = good;  // claims more than delivered
+  EXPECT_EQ(decode(d, bytes(r, GVT_RAW_LOCK_SIZE), out), RawStatus::bad_size);
+  r = good;
+  r.hdr.size = 8;
+  EXPECT_EQ(decode(d, bytes(r, GVT_RAW_EVENT_SIZE), out), RawStatus::bad_size);
+  r = good;
+  r.hdr.size = GVT_RAW_EVENT_SIZE + 8;  // larger than any record
+  EXPECT_EQ(decode(d, bytes(r, GVT_RAW_EVENT_SIZE + 8), out), RawStatus::bad_size);
+  // A present value beyond the record's end (a lock-size record with a snapshot).
+  r = good;
+  r.hdr.size = GVT_RAW_LOCK_SIZE;
+  set_v(r, GVT_S_REFCOUNT, 1);
+  EXPECT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::bad_size);
+  r = good;
+  r.hdr.size = GVT_RAW_LOCK_SIZE;
+  r.present = 1u << GVT_A_NAME;
+  EXPECT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::bad_size);
+  r = good;
+  r.fn = 0;
+  EXPECT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::bad_field);
+  r.fn = GVT_FN_COUNT_;
+  EXPECT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::bad_field);
+  r = good;
+  r.phase = 2;
+  EXPECT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::bad_field);
+  r = good;
+  r.ret_kind = 7;
+  EXPECT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::bad_field);
+
+  // A ring-buffer sample may be longer than the record it holds (8-byte rounding).
+  r = good;
+  r.hdr.size = GVT_RAW_LOCK_SIZE;
+  EXPECT_EQ(decode(d, bytes(r, GVT_RAW_EVENT_SIZE), out), RawStatus::ok);
+  EXPECT_FALSE(raw_status_text(RawStatus::bad_magic).empty());
+}
+
+}  // namespace
+}  // namespace gvt

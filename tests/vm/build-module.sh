@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Build the exerciser kernel module (tests/vm/exerciser/) against the cached 6.12
+# headers, out of the source tree so the repository stays clean.
+#
+# Usage: tests/vm/build-module.sh     # prints the path of gpuvm_exerciser.ko
+#
+# The sources are copied to $GVT_CACHE/exerciser/<kver>/ and built there with
+# `make -C $KDIR M=<copy> modules`; a content hash of the sources skips the build
+# when nothing changed. Needs pahole (package dwarves) for the module's BTF.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=${GVT_EXERCISER_SRC:-$here/exerciser}   # override: build another tree (tests)
+die() { echo "build-module.sh: $*" >&2; exit 1; }
+
+[[ -d $src ]] || die "no module source in $src"
+[[ -e $src/Kbuild || -e $src/Makefile ]] || die "$src has no Kbuild or Makefile"
+command -v pahole >/dev/null || die "pahole not found (module BTF); apt-get install dwarves"
+kenv=$("$here/fetch-kernel.sh") || die "fetch-kernel.sh failed (see above)"
+eval "$kenv"
+
+CACHE=${GVT_CACHE:-/var/cache/gpuvm-trace}
+dst=$CACHE/exerciser/$KVER
+ko=$dst/gpuvm_exerciser.ko
+mkdir -p "$CACHE/exerciser"
+exec 9>"$CACHE/exerciser/.lock"
+flock 9
+
+# Only what kbuild consumes: sources, headers, Kbuild/Makefile.
+mapfile -d '' files < <(cd "$src" && find . -type f \( -name '*.c' -o -name '*.h' -o -name Kbuild -o -name Makefile \) -print0 | sort -z)
+hash=$( { echo "$KVER"; cd "$src" && for f in "${files[@]}"; do echo "$f"; cat "$f"; done; } | sha256sum | cut -c1-16)
+if [[ -s $ko && -e $dst/.src-hash && $(<"$dst/.src-hash") == "$hash" ]]; then
+  echo "$ko"; exit 0
+fi
+
+rm -rf "$dst"
+mkdir -p "$dst"
+(cd "$src" && cp --parents "${files[@]}" "$dst/")
+if ! make -C "$KDIR" M="$dst" modules > "$dst/build.log" 2>&1; then
+  echo "build-module.sh: make -C $KDIR M=$dst modules failed; last lines of $dst/build.log:" >&2
+  tail -n 30 "$dst/build.log" >&2
+  exit 1
+fi
+[[ -s $ko ]] || die "the build produced no gpuvm_exerciser.ko (is obj-m := gpuvm_exerciser.o in $src/Kbuild?)"
+echo "$hash" > "$dst/.src-hash"
+echo "$ko"

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Host-side verdicts of the VM suite: guest-scenarios.sh ran every exerciser scenario
+// under `gpuvm-trace live -f json` and `record` + `lint -f json` in one guest boot
+// (ctest fixture vm_guest_run); these tests compare what it left in the results
+// directory with tests/vm/exerciser/scenarios.tsv, exactly.
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "scenario_table.h"
+
+namespace fs = std::filesystem;
+using gvt::vmtest::FindingCounts;
+using gvt::vmtest::Scenario;
+
+namespace {
+
+fs::path results_dir() {
+  if (const char* e = std::getenv("GVT_VM_RESULTS")) return e;
+  return GVT_VM_RESULTS_DIR;
+}
+
+fs::path table_path() {
+  if (const char* e = std::getenv("GVT_SCENARIOS_TSV")) return e;
+  return GVT_SCENARIOS_TSV_PATH;
+}
+
+std::optional<std::string> slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Contents of a one-line status file ("" when the step never ran).
+std::string status_of(const fs::path& p) { return trim(slurp(p).value_or("")); }
+
+std::string tail(const fs::path& p, size_t max_chars = 2000) {
+  auto s = slurp(p);
+  if (!s) return "<" + p.string() + " missing>";
+  return s->size() > max_chars ? "..." + s->substr(s->size() - max_chars) : *s;
+}
+
+const std::vector<Scenario>& scenarios() {
+  static const std::vector<Scenario> all = [] {
+    // A missing or bad table here just means fewer scenario tests; the
+    // Guest.ScenarioTableIsReadable test reports it as a failure.
+    std::string ignored;
+    return gvt::vmtest::load_scenario_table(table_path(), ignored);
+  }();
+  return all;
+}
+
+std::string print_counts(const FindingCounts& c) {
+  if (c.empty()) return "(nothing)";
+  std::string s;
+  for (const auto& [k, n] : c) s += "  " + k + ":" + std::to_string(n) + "\n";
+  return s;
+}
+
+// Name of the scenario's kernel-side step that runs while the tracer is attached.
+std::string traced_step(const std::string& s) { return s == "midflight" ? "midflight-finish" : s; }
+
+// guest-scenarios.sh's GVT_VM_MODE: one tracer session for all scenarios (batch,
+// findings assigned to scenario time windows) or one per scenario (each).
+bool batch_mode() { return status_of(results_dir() / "mode") != "each"; }
+
+class ScenarioTest : public ::testing::TestWithParam<Scenario> {
+ protected:
+  fs::path dir() const { return results_dir() / "s" / GetParam().name; }
+  // Where the tracer's own files are: shared by all scenarios in batch mode.
+  fs::path session() const { return batch_mode() ? results_dir() / "batch" : dir(); }
+
+  // Checks one traced pass ("live" or "record"): it attached, the scenario ran.
+  void expect_pass_ran(const std::string& pfx) const {
+    ASSERT_TRUE(fs::exists(dir())) << "scenario never ran in the guest: " << dir()
+                                   << " missing (see the vm_guest_run test output)";
+    ASSERT_EQ(status_of(session() / (pfx + ".attach")), "attached")
+        << pfx << " never printed 'gpuvm-trace: attached N probes'; its stderr:\n"
+        << tail(session() / (pfx + ".err"));
+    EXPECT_EQ(status_of(dir() / (pfx + ".run.rc")), "0")
+        << "writing '" << traced_step(GetParam().name) << "' to the exerciser's debugfs run file failed";
+    if (GetParam().name == "midflight") {
+      EXPECT_EQ(status_of(dir() / "pre.rc"), "0") << "midflight-setup failed";
+    }
+  }
+
+  // The findings of this scenario in a findings stream: all of it (each), or those
+  // inside the scenario's time window (batch).
+  FindingCounts scenario_counts(const gvt::vmtest::FindingsStream& got) const {
+    if (!batch_mode()) return got.counts;
+    gvt::vmtest::Window w;
+    if (!gvt::vmtest::read_window(dir() / "window", w)) {
+      ADD_FAILURE() << "no time window recorded for " << GetParam().name;
+      return {};
+    }
+    return gvt::vmtest::counts_in(got, w);
+  }
+};
+
+TEST_P(ScenarioTest, LiveReportsExactlyTheTable) {
+  expect_pass_ran("live");
+  const std::string rc = status_of(session() / "live.rc");
+  EXPECT_TRUE(rc == "0" || rc == "1") << "live exited with '" << rc << "' after SIGINT; stderr:\n"
+                                      << tail(session() / "live.err");
+  auto got = gvt::vmtest::read_findings(session() / "live.json");
+  ASSERT_TRUE(got.error.empty()) << got.error;
+  EXPECT_TRUE(got.has_summary) << "live printed no summary line after SIGINT";
+  const FindingCounts mine = scenario_counts(got);
+  EXPECT_EQ(mine, GetParam().expected)
+      << "scenario " << GetParam().name << ": live -f json reported\n"
+      << print_counts(mine) << "but scenarios.tsv expects\n" << print_counts(GetParam().expected)
+      << "live.json:\n" << tail(session() / "live.json") << "\nlive.err:\n" << tail(session() / "live.err");
+}
+
+TEST_P(ScenarioTest, RecordThenLintMatchesTable) {
+  expect_pass_ran("record");
+  EXPECT_EQ(status_of(session() / "record.rc"), "0") << "record did not exit 0 on SIGINT; stderr:\n"
+                                                     << tail(session() / "record.err");
+  ASSERT_TRUE(fs::exists(session() / "trace.jsonl")) << "record wrote no trace";
+  const std::string rc = status_of(session() / "lint.rc");
+  EXPECT_TRUE(rc == "0" || rc == "1") << "lint -f json exited '" << rc << "'; stderr:\n"
+                                      << tail(session() / "lint.err");
+  auto got = gvt::vmtest::read_findings(session() / "lint.json");
+  ASSERT_TRUE(got.error.empty()) << got.error;
+  EXPECT_TRUE(got.has_summary) << "lint printed no summary line";
+  const FindingCounts mine = scenario_counts(got);
+  EXPECT_EQ(mine, GetParam().expected)
+      << "scenario " << GetParam().name << ": record + lint -f json reported\n"
+      << print_counts(mine) << "but scenarios.tsv expects\n" << print_counts(GetParam().expected)
+      << "lint.err:\n" << tail(session() / "lint.err");
+  // The same exit status as live: both apply lint's rule (findings at/above error).
+  const std::string live_rc = status_of(session() / "live.rc");
+  if (live_rc == "0" || live_rc == "1") {
+    EXPECT_EQ(rc, live_rc) << "lint and live disagree on the exit status";
+  }
+}
+
+TEST_P(ScenarioTest, KernelRanScenarioWithoutOops) {
+  auto dmesg = slurp(dir() / "dmesg.txt");
+  ASSERT_TRUE(dmesg) << "no kernel log captured for " << GetParam().name;
+  const std::string done = "gpuvm_exerciser: scenario " + traced_step(GetParam().name) + " done";
+  EXPECT_NE(dmesg->find(done), std::string::npos) << "kernel log lacks '" << done << "':\n" << *dmesg;
+  for (const char* bad : {"Oops", "BUG:", "general protection fault", "Kernel panic"}) {
+    EXPECT_EQ(dmesg->find(bad), std::string::npos) << "kernel log shows '" << bad << "':\n" << *dmesg;
+  }
+}
+
+std::string param_name(const ::testing::TestParamInfo<Scenario>& info) {
+  std::string n;
+  for (char c : info.param.name) n += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Exerciser, ScenarioTest, ::testing::ValuesIn(scenarios()), param_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ScenarioTest);
+
+TEST(Guest, ScenarioTableIsReadable) {
+  std::string err;
+  auto v = gvt::vmtest::load_scenario_table(table_path(), err);
+  ASSERT_TRUE(err.empty()) << err;
+  EXPECT_FALSE(v.empty()) << table_path() << " lists no scenario";
+  for (const char* must : {"g1", "g2", "midflight", "stress", "demo"}) {
+    bool found = false;
+    for (const auto& s : v) found |= s.name == must;
+    EXPECT_TRUE(found) << "scenarios.tsv lacks the '" << must << "' scenario";
+  }
+  for (const auto& s : v) {
+    if (s.name == "g1" || s.name == "g2" || s.name == "midflight") {
+      EXPECT_TRUE(s.expected.empty()) << s.name << " must expect no finding at all";
+    }
+  }
+}
+
+TEST(Guest, ExerciserLoaded) {
+  EXPECT_EQ(status_of(results_dir() / "insmod.rc"), "0") << "insmod of the exerciser failed:\n"
+                                                         << tail(results_dir() / "insmod.err");
+}
+
+TEST(Guest, DryRunShowsK612ProbePlan) {
+  EXPECT_EQ(status_of(results_dir() / "dryrun.rc"), "0") << tail(results_dir() / "dryrun.out");
+  auto out = slurp(results_dir() / "dryrun.out");
+  ASSERT_TRUE(out) << "live --dry-run never ran";
+  EXPECT_NE(out->find("drm_gpuvm_bo_put.part.0"), std::string::npos)
+      << "the 6.12 plan must name the .part.0 put clone:\n" << *out;
+  for (const char* fn : {"drm_gpuvm_bo_obtain", "drm_gpuvm_bo_extobj_add", "ww_mutex_lock", "ww_mutex_unlock"}) {
+    EXPECT_NE(out->find(fn), std::string::npos) << "plan lacks " << fn << ":\n" << *out;
+  }
+}
+
+TEST(Stress, NoLostEventsAndSlowdownPrinted) {
+  const fs::path d = results_dir() / "s" / "stress";
+  ASSERT_TRUE(fs::exists(d)) << "the stress scenario did not run";
+  // Batch: the whole session's count (stress runs last in it).
+  auto got = gvt::vmtest::read_findings((batch_mode() ? results_dir() / "batch" : d) / "live.json");
+  ASSERT_TRUE(got.error.empty()) << got.error;
+  ASSERT_TRUE(got.has_summary) << "live printed no summary for stress";
+  EXPECT_EQ(got.lost, 0u) << "the tracer lost events during stress";
+  std::cout << "stress: lost events = " << got.lost << "\n";
+  const std::string un = status_of(d / "untraced_ns"), tr = status_of(d / "live.run_ns");
+  if (!un.empty() && !tr.empty()) {
+    const double u = std::stod(un), t = std::stod(tr);
+    // Informational only: speed belongs to benchmarks, not to assertions.
+    std::cout << "stress (" << status_of(d / "iterations") << " rounds): untraced " << u / 1e6
+              << " ms, traced " << t / 1e6 << " ms, slowdown x" << (u > 0 ? t / u : 0.0) << " (TCG guest, "
+              << (batch_mode() ? "live and record both attached" : "live attached") << ")\n";
+    ::testing::Test::RecordProperty("stress_slowdown", std::to_string(u > 0 ? t / u : 0.0));
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// Batch mode only: a finding outside every scenario window came from no scenario
+// (e.g. an earlier scenario's state misread later): a false positive by definition.
+TEST(Batch, EveryFindingLiesInAScenarioWindow) {
+  if (!batch_mode()) GTEST_SKIP() << "results of GVT_VM_MODE=each: one session per scenario";
+  std::vector<gvt::vmtest::Window> windows;
+  for (const auto& s : scenarios()) {
+    gvt::vmtest::Window w;
+    if (gvt::vmtest::read_window(results_dir() / "s" / s.name / "window", w)) windows.push_back(w);
+  }
+  for (const char* file : {"live.json", "lint.json"}) {
+    auto got = gvt::vmtest::read_findings(results_dir() / "batch" / file);
+    ASSERT_TRUE(got.error.empty()) << got.error;
+    for (const auto& e : got.entries) {
+      bool inside = false;
+      for (const auto& w : windows) inside |= e.has_ts && w.contains(e.ts);
+      EXPECT_TRUE(inside) << file << ": finding outside every scenario window: " << e.line;
+    }
+  }
+}
+
+}  // namespace
