@@ -207,6 +207,8 @@ size_t GvtReader::decode_event(const uint8_t* p) {
   // Values of fields the previous event had and this one lacks go back to 0, so
   // the reused Event never shows a stale value (cheaper than clearing all of v[]).
   for (uint32_t stale = e.present & ~present; stale; stale &= stale - 1) e.v[std::countr_zero(stale)] = 0;
+  // The string views are only ever set for an event with a string field.
+  if (e.present & json::kStringFields) e.name = e.vm_name = e.symbol = {};
   e.present = present;
   e.small = small;
   e.fn = static_cast<Fn>(fn);
@@ -233,7 +235,6 @@ size_t GvtReader::decode_event(const uint8_t* p) {
     }
     q += g.total;
   }
-  e.name = e.vm_name = e.symbol = {};
   if (present & json::kStringFields) {
     for (Field f : {A_NAME, S_VM_NAME, SYMBOL}) {
       if (!e.has(f)) continue;

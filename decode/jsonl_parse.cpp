@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "decode/jsonl_parse.h"
 
+#include <array>
 #include <limits>
 #include <utility>
 
@@ -35,10 +36,23 @@ bool type_fast_path(std::string_view text, std::string_view& type) {
 const json::Key* find_key(std::string_view name, bool snap) {
   const json::Key* b = snap ? std::begin(json::kSnapKeys) : std::begin(json::kArgKeys);
   const json::Key* e = snap ? std::end(json::kSnapKeys) : std::end(json::kArgKeys);
+  if (name.empty()) return nullptr;  // no key is empty
+  // Length and first byte rule out nearly every candidate before a memcmp call.
   for (; b != e; ++b)
-    if (b->name.size() == name.size() && b->name == name) return b;
+    if (b->name.size() == name.size() && b->name[0] == name[0] && b->name == name) return b;
   return nullptr;
 }
+
+// Hex digit values, 0xff for any other byte.
+constexpr std::array<uint8_t, 256> make_hex_table() {
+  std::array<uint8_t, 256> t{};
+  for (auto& x : t) x = 0xff;
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<uint8_t>(c - 'A' + 10);
+  return t;
+}
+constexpr std::array<uint8_t, 256> kHex = make_hex_table();
 
 std::string quoted(std::string_view s) {
   std::string r = "\"";
@@ -60,15 +74,13 @@ std::string shown(std::string_view raw) {
 bool parse_address(std::string_view s, uint64_t& out) {
   if (s.size() < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || s.size() > 18) return false;
   uint64_t v = 0;
+  unsigned bad = 0;  // any non-digit sets bit 7..4: one test after the loop
   for (size_t i = 2; i < s.size(); ++i) {
-    char c = s[i];
-    unsigned d;
-    if (c >= '0' && c <= '9') d = static_cast<unsigned>(c - '0');
-    else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
-    else return false;
-    v = (v << 4) | d;
+    unsigned d = kHex[static_cast<unsigned char>(s[i])];
+    bad |= d;
+    v = (v << 4) | (d & 0xf);
   }
+  if (bad & 0xf0) return false;
   out = v;
   return true;
 }

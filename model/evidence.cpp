@@ -47,9 +47,8 @@ Ans Model::tombstone_certain(const Destroyed& d) const {
   return Ans::yes();
 }
 
-VmState* Model::vm_if(uint64_t addr) {
+VmState* Model::vm_if_slow(uint64_t addr) {
   auto& c = vm_cache[(addr >> 12 ^ addr >> 6) & 63];
-  if (c.first == addr && c.second) return c.second;
   auto it = vms.find(addr);
   if (it == vms.end()) return nullptr;
   c = {addr, &it.value()};
@@ -72,13 +71,6 @@ void Model::vm_erase(uint64_t addr) {
   if (it->second.put_pending || it->second.put_unknown) pending_vm_puts--;
   vms.erase(it);
   vm_cache_clear();
-}
-
-uint64_t Model::event_vm(const Event& e, const Attrs* a) const {
-  if (e.has(A_GPUVM)) return e.get(A_GPUVM);
-  if (e.has(S_VM)) return e.get(S_VM);
-  if (a) return a->vm;
-  return 0;
 }
 
 Ans Model::protected_vm(const Event& e, uint64_t vm) {
@@ -264,8 +256,8 @@ void Model::resync(Slot& s, const Event& e) {
   if (is_true(e.b(S_ON_GEM)) && std::holds_alternative<Allocated>(s.st)) LifecycleTable::t2_register(s);
 }
 
-void Model::note(uint64_t addr, const Slot& s, LifeState from, std::string_view text, bool adopted) {
-  if (!observer) return;
+void Model::note_for_observer(uint64_t addr, const Slot& s, LifeState from, std::string_view text,
+                              bool adopted) {
   Transition t;
   t.vm_bo = addr;
   t.gen = s.gen;

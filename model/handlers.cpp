@@ -38,7 +38,8 @@ bool nested_in_ww(Task& t, const Event& e) {
   return t.ww_unlock_pending && e.has(A_LOCK) && e.get(A_LOCK) == t.ww_unlock_addr;
 }
 
-Task& task_of(Model& m, const Event& e) {
+// task_of() off its fast path: a task not in the cache, or a new comm pointer.
+[[gnu::noinline]] Task& task_of_slow(Model& m, const Event& e) {
   auto& c = m.task_cache[static_cast<uint32_t>(e.tid) & 63];
   if (!c.second || c.first != e.tid) {
     auto it = m.tasks.find(e.tid);
@@ -57,6 +58,15 @@ Task& task_of(Model& m, const Event& e) {
     t.comm_len = e.comm.size();
   }
   return t;
+}
+
+// Runs on every event: the common case (cached task, same comm) stays inline.
+inline Task& task_of(Model& m, const Event& e) {
+  const auto& c = m.task_cache[static_cast<uint32_t>(e.tid) & 63];
+  Task* t = c.second;
+  if (t && c.first == e.tid && e.comm.data() == t->comm_ptr && e.comm.size() == t->comm_len) [[likely]]
+    return *t;
+  return task_of_slow(m, e);
 }
 
 // VM facts carried by any snapshot.
@@ -308,7 +318,8 @@ void prealloc_entry(Model& m, const Event& e, Task& t, Frame& f) {
 }
 
 void on_entry(Model& m, const Event& e, Task& t) {
-  Frame f;
+  // Built in place on the task's stack (not yet visible to t.top()), committed below.
+  Frame& f = t.stack.prepare(m.scratch_frame);
   f.fn = e.fn;
   f.seq = m.seq;
   f.line = e.line;
@@ -446,7 +457,7 @@ void on_entry(Model& m, const Event& e, Task& t) {
     default:
       return;
   }
-  t.push(f);
+  t.stack.commit();
 }
 
 // ---------------------------------------------------------------- exits
@@ -767,18 +778,22 @@ void lock_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) 
 void on_exit(Model& m, const Event& e, Task& t) {
   if (entry_only(e.fn)) return;
   if ((is_mutex_lock(e.fn) || e.fn == Fn::mutex_trylock) && nested_in_ww(t, e)) return;
-  Frame f;
-  bool matched = t.pop(e.fn, &f);
+  // The popped frame is read where it lies: exits never push, so it stays valid.
+  const Frame* fp = t.pop(e.fn);
+  const bool matched = fp != nullptr;
   if (!matched) {
     if (!exit_alone_ok(e.fn)) m.summary.unmatched_exits++;
-    f = Frame{};
-    f.fn = e.fn;
-    f.seq = m.seq;
-    f.vm = arg(e, A_GPUVM);
-    f.obj = arg(e, A_OBJ);
-    f.vm_bo = arg(e, A_VM_BO);
-    f.addr = arg(e, A_VA);
+    Frame& u = m.scratch_frame;
+    std::construct_at(&u);  // Frame{}, written in place
+    u.fn = e.fn;
+    u.seq = m.seq;
+    u.vm = arg(e, A_GPUVM);
+    u.obj = arg(e, A_OBJ);
+    u.vm_bo = arg(e, A_VM_BO);
+    u.addr = arg(e, A_VA);
+    fp = &u;
   }
+  const Frame& f = *fp;
   switch (e.fn) {
     case Fn::bo_create: create_exit(m, e, t, f); break;
     case Fn::bo_obtain:

@@ -20,28 +20,6 @@ std::string_view life_state_name(LifeState s) {
 
 namespace gvt::model {
 
-namespace {
-template <class... F> struct overload : F... { using F::operator()...; };
-template <class... F> overload(F...) -> overload<F...>;
-}  // namespace
-
-LifeState Slot::life() const {
-  return std::visit(overload{[](const Allocated&) { return LifeState::allocated; },
-                             [](const Registered&) { return LifeState::registered; },
-                             [](const Zombie&) { return LifeState::zombie; },
-                             [](const Destroyed&) { return LifeState::destroyed; }},
-                    st);
-}
-
-Attrs* Slot::attrs() {
-  if (auto* p = std::get_if<Allocated>(&st)) return &p->a;
-  if (auto* p = std::get_if<Registered>(&st)) return &p->a;
-  if (auto* p = std::get_if<Zombie>(&st)) return &p->a;
-  return nullptr;
-}
-
-const Attrs* Slot::attrs() const { return const_cast<Slot*>(this)->attrs(); }
-
 LifecycleTable::LifecycleTable(LifecycleEvents& ev, size_t cap) : ev_(ev), cap_(cap) {
   map_.max_load_factor(0.8f);
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -82,16 +83,36 @@ struct Destroyed {
   bool certain = true;        // the lifecycle was certain when it ended
 };
 
+// The alternatives' order is relied on by Slot::life() and Slot::attrs().
 using State = std::variant<Allocated, Registered, Zombie, Destroyed>;
+static_assert(std::is_same_v<std::variant_alternative_t<0, State>, Allocated> &&
+              std::is_same_v<std::variant_alternative_t<1, State>, Registered> &&
+              std::is_same_v<std::variant_alternative_t<2, State>, Zombie> &&
+              std::is_same_v<std::variant_alternative_t<3, State>, Destroyed>);
 
 struct Slot {
   uint32_t gen = 0;
   State st;
 
-  LifeState life() const;
+  // Asked on nearly every event: inline, from the variant's index.
+  LifeState life() const {
+    switch (st.index()) {
+      case 0: return LifeState::allocated;
+      case 1: return LifeState::registered;
+      case 2: return LifeState::zombie;
+      default: return LifeState::destroyed;
+    }
+  }
   bool alive() const { return !std::holds_alternative<Destroyed>(st); }
-  Attrs* attrs();             // nullptr when DESTROYED
-  const Attrs* attrs() const;
+  Attrs* attrs() {            // nullptr when DESTROYED
+    switch (st.index()) {
+      case 0: return &std::get<0>(st).a;
+      case 1: return &std::get<1>(st).a;
+      case 2: return &std::get<2>(st).a;
+      default: return nullptr;
+    }
+  }
+  const Attrs* attrs() const { return const_cast<Slot*>(this)->attrs(); }
   const Destroyed* dead() const { return std::get_if<Destroyed>(&st); }
 };
 

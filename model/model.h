@@ -106,6 +106,9 @@ class Model : public LifecycleEvents {
   std::vector<std::string> comms{std::string()};
   tsl::robin_map<std::string, uint32_t> comm_ids;
   std::vector<Transition> touched;
+  // Frame of an exit whose entry was not seen, or of an entry dropped because its task's
+  // stack is full; both live for one event only.
+  Frame scratch_frame;
 
   // ---- helpers (evidence.cpp) ----
   bool put_complete() const { return put_complete_hdr && !put_coverage_broken; }
@@ -115,9 +118,20 @@ class Model : public LifecycleEvents {
   // A tombstone good enough for history rules (double-put / use-after-free).
   Ans tombstone_certain(const Destroyed& d) const;
   VmState& vm(uint64_t addr);      // creates a partial VM on first sight
-  VmState* vm_if(uint64_t addr);
+  // Inline: asked several times per event, nearly always answered by vm_cache.
+  VmState* vm_if(uint64_t addr) {
+    const auto& c = vm_cache[(addr >> 12 ^ addr >> 6) & 63];
+    if (c.first == addr && c.second) return c.second;
+    return vm_if_slow(addr);
+  }
+  VmState* vm_if_slow(uint64_t addr);
   void vm_erase(uint64_t addr);
-  uint64_t event_vm(const Event& e, const Attrs* a) const;
+  uint64_t event_vm(const Event& e, const Attrs* a) const {
+    if (e.has(A_GPUVM)) return e.get(A_GPUVM);
+    if (e.has(S_VM)) return e.get(S_VM);
+    if (a) return a->vm;
+    return 0;
+  }
   Ans protected_vm(const Event& e, uint64_t vm);
   Ans immediate_vm(const Event& e, uint64_t vm);
   GpuvaLock gpuva_lock_kind(const Event& e, uint64_t vm, const char** why);
@@ -141,7 +155,11 @@ class Model : public LifecycleEvents {
   Slot* slot_for(uint64_t addr, const Event& e, const Task& t, uint64_t vm = 0, uint64_t obj = 0);
   // Re-synchronises an uncertain lifecycle from a full entry snapshot.
   void resync(Slot& s, const Event& e);
-  void note(uint64_t addr, const Slot& s, LifeState from, std::string_view text, bool adopted = false);
+  // Records a transition for replay; nothing to do (and nothing built) without an observer.
+  void note(uint64_t addr, const Slot& s, LifeState from, std::string_view text, bool adopted = false) {
+    if (observer) note_for_observer(addr, s, from, text, adopted);
+  }
+  void note_for_observer(uint64_t addr, const Slot& s, LifeState from, std::string_view text, bool adopted);
   void update_suspect(uint64_t addr, const Slot& s);
 
   // ---- findings ----

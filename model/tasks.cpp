@@ -10,23 +10,6 @@ Frame* Task::open(Fn fn) {
   return nullptr;
 }
 
-Frame* Task::push(const Frame& f) {
-  if (stack.size() >= kMaxDepth) return nullptr;
-  stack.push_back(f);
-  return &stack.back();
-}
-
-bool Task::pop(Fn fn, Frame* out) {
-  for (size_t i = stack.size(); i-- > 0;) {
-    if (stack[i].fn == fn) {
-      *out = stack[i];
-      stack.resize(i);
-      return true;
-    }
-  }
-  return false;
-}
-
 HeldLock* Task::lock(uint64_t addr) {
   for (auto& l : locks)
     if (l.addr == addr) return &l;

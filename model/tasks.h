@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "decode/event.h"
@@ -51,13 +53,67 @@ struct HeldLock {
   Fn fn = Fn::unknown;
 };
 
-class Task {
+// The open calls of one task, innermost last. Unlike a std::vector, storage beyond
+// size() stays in place: an entry builds its frame where it will live (prepare, then
+// commit) and an exit reads the frame it popped where it lies, which saves copying a
+// Frame twice per call. A popped frame stays valid until the next prepare().
+static_assert(std::is_trivially_destructible_v<Frame>);
+
+class FrameStack {
  public:
   static constexpr size_t kMaxDepth = 32;
+
+  bool empty() const { return n_ == 0; }
+  size_t size() const { return n_; }
+  Frame* begin() { return buf_.data(); }
+  Frame* end() { return buf_.data() + n_; }
+  const Frame* begin() const { return buf_.data(); }
+  const Frame* end() const { return buf_.data() + n_; }
+  Frame& back() { return buf_[n_ - 1]; }
+  Frame& operator[](size_t i) { return buf_[i]; }
+  void clear() { n_ = 0; }
+  void reserve(size_t n) { buf_.reserve(n); }
+
+  // A fresh (default) frame just above the top, not yet on the stack: top() and
+  // open() do not see it. When the stack is implausibly deep the entry is dropped and
+  // `scratch` (the caller's, so that no task carries a spare Frame) is used instead.
+  Frame& prepare(Frame& scratch) {
+    if (n_ < buf_.size()) {
+      // Frame is trivially destructible: re-constructing in place writes the defaults
+      // directly instead of building a temporary and copying it.
+      return *std::construct_at(&buf_[n_]);
+    }
+    if (n_ < kMaxDepth) return buf_.emplace_back();
+    return *std::construct_at(&scratch);
+  }
+  // Puts the prepared frame on the stack.
+  void commit() {
+    if (n_ < buf_.size()) ++n_;
+  }
+  // Pops the innermost frame of `fn` and everything above it; the popped frame is
+  // returned in place (valid until the next prepare()), nullptr when none is open.
+  Frame* pop(Fn fn) {
+    for (size_t i = n_; i-- > 0;) {
+      if (buf_[i].fn == fn) {
+        n_ = i;
+        return &buf_[i];
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  std::vector<Frame> buf_;  // grows to the deepest nesting seen, never shrinks
+  size_t n_ = 0;
+};
+
+class Task {
+ public:
+  static constexpr size_t kMaxDepth = FrameStack::kMaxDepth;
   static constexpr size_t kMaxHeld = 64;    // locks a task holds at once (drm_exec: many)
   static constexpr size_t kNotHeld = 8;     // recent "does not hold" facts kept
 
-  std::vector<Frame> stack;
+  FrameStack stack;
   std::vector<HeldLock> locks;          // state == held
   HeldLock not_held[kNotHeld];          // state == not_held, replaced round-robin
   uint32_t not_held_next = 0;
@@ -70,11 +126,10 @@ class Task {
   Frame* top() { return stack.empty() ? nullptr : &stack.back(); }
   // Innermost open frame of `fn`, or nullptr.
   Frame* open(Fn fn);
-  // Pushes (dropping the entry when the stack is implausibly deep).
-  Frame* push(const Frame& f);
   // Pops the innermost frame of `fn` and everything above it (calls whose exit the
-  // recorder never emits). False when no such frame is open.
-  bool pop(Fn fn, Frame* out);
+  // recorder never emits). nullptr when no such frame is open; else the frame, valid
+  // until the next stack.prepare().
+  Frame* pop(Fn fn) { return stack.pop(fn); }
 
   // nullptr = nothing known about this lock for this task.
   HeldLock* lock(uint64_t addr);
