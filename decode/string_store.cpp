@@ -28,11 +28,12 @@ std::string_view StringStore::copy(std::string_view s) {
 
 std::string_view StringStore::intern(std::string_view s) {
   if (s.empty()) return {};
-  if (s == last_) return last_;
+  std::string_view& hit = recent_[(s.size() + static_cast<unsigned char>(s.back())) & 15];
+  if (hit == s) return hit;
   auto it = set_.find(s);
   if (it == set_.end()) it = set_.insert(copy(s)).first;
-  last_ = *it;
-  return last_;
+  hit = *it;
+  return hit;
 }
 
 }  // namespace gvt

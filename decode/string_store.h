@@ -3,6 +3,7 @@
 // stay valid for the store's lifetime. Memory grows only with distinct strings.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -29,8 +30,9 @@ class StringStore {
   size_t used_ = 0;
   size_t cap_ = 0;
   std::unordered_set<std::string_view> set_;
-  // Traces repeat the same comm on consecutive events: skip the hash for those.
-  std::string_view last_;
+  // Traces repeat a few strings (comm, VM names) on nearby events: a small cache of
+  // recent results, indexed by length and last byte, skips most hash lookups.
+  std::array<std::string_view, 16> recent_{};
 };
 
 }  // namespace gvt
