@@ -322,7 +322,10 @@ void Model::report(FindingKind kind, std::string_view rule, Severity sev, const 
     f.comm.assign(e->comm);
     f.fn = fn_name(e->fn);
     f.line = e->line;
-    if (e->has(STACK)) {
+    if (e->phase == Phase::exit && exit_frame && exit_frame->has_stack) {
+      f.has_stack = true;
+      f.stack = exit_frame->stack;
+    } else if (e->has(STACK)) {
       f.has_stack = true;
       f.stack = e->get(STACK);
     }

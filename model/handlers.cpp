@@ -323,6 +323,10 @@ void on_entry(Model& m, const Event& e, Task& t) {
   f.fn = e.fn;
   f.seq = m.seq;
   f.line = e.line;
+  if (e.has(STACK)) {
+    f.stack = e.get(STACK);
+    f.has_stack = true;
+  }
   switch (e.fn) {
     case Fn::bo_create:
       f.vm = arg(e, A_GPUVM);
@@ -794,6 +798,7 @@ void on_exit(Model& m, const Event& e, Task& t) {
     fp = &u;
   }
   const Frame& f = *fp;
+  if (matched) m.exit_frame = fp;
   switch (e.fn) {
     case Fn::bo_create: create_exit(m, e, t, f); break;
     case Fn::bo_obtain:
@@ -898,6 +903,7 @@ void apply_event(Model& m, const Event& e) {
     on_entry(m, e, t);
   else
     on_exit(m, e, t);
+  m.exit_frame = nullptr;
   if (m.observer) m.observer->on_applied(e, m.touched);
 }
 

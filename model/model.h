@@ -109,6 +109,9 @@ class Model : public LifecycleEvents {
   // Frame of an exit whose entry was not seen, or of an entry dropped because its task's
   // stack is full; both live for one event only.
   Frame scratch_frame;
+  // While an exit is handled: its matched entry's frame. Findings decided at an exit
+  // carry the entry's stack, which (unlike a return probe's) names the call itself.
+  const Frame* exit_frame = nullptr;
 
   // ---- helpers (evidence.cpp) ----
   bool put_complete() const { return put_complete_hdr && !put_coverage_broken; }

@@ -19,6 +19,8 @@ struct Frame {
   Fn fn = Fn::unknown;
   uint64_t seq = 0;           // event sequence number of the entry
   uint64_t line = 0;
+  uint64_t stack = 0;         // the entry's stack record: it has the probed function's frame
+  bool has_stack = false;
   uint64_t addr = 0;          // main pointer argument (vm_bo / gpuvm / lock / va)
   uint64_t vm_bo = 0;         // vm_bo the call is about (resolved at entry)
   uint32_t gen = 0;

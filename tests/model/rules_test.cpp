@@ -182,6 +182,19 @@ TEST(PutFinalUnlocked, ProtectedVmNeedsVmResv) {
   EXPECT_NE(f.sink.all[0].message.find("VM's dma-resv"), std::string::npos) << f.sink.all[0].message;
 }
 
+// A finding decided at a call's exit carries the entry's stack: a return probe's stack
+// lacks the probed function's own frame (the K612 put is a kretprobe on .part.0).
+TEST(PutFinalUnlocked, ReportsTheEntryStack) {
+  Feed f(Feed::k612());
+  registered(f);
+  f.entry(Fn::bo_put).a(A_VM_BO, B).vmbo(V, G, Gr, 1, false, false, false, 0)
+      .held(Tri::no, Tri::no, Tri::no).s(STACK, 7).send();
+  f.exit(Fn::bo_put).a(A_VM_BO, B).ret_bool(true).s(STACK, 8).send();
+  ASSERT_EQ(f.sink.violations(id::put_final_unlocked), 1u) << f.sink.dump();
+  EXPECT_TRUE(f.sink.all[0].has_stack);
+  EXPECT_EQ(f.sink.all[0].stack, 7u);
+}
+
 // ---------------------------------------------------------------- gem-freed-under-gpuva-lock
 TEST(GemFreedUnderGpuvaLock, TriggerAndNearMiss) {
   for (int bo_ref : {1, 2}) {
