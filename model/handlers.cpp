@@ -178,6 +178,16 @@ void acquire(Task& t, uint64_t lock, const Event& e) {
 // Entry of a call on one vm_bo that is not a put: extobj_add, evict, link,
 // unmap_ops_create, obtain_prealloc. Returns the slot (nullptr when the generation is
 // dead: use-after-free was judged and the model leaves it alone).
+// The event acts on the live generation `s`: take in its snapshot and its VM, and point
+// the rules' view `o` at them.
+void take_live(Model& m, const Event& e, Task& t, On& o, Slot* s) {
+  absorb(m, *s, e);
+  o.s = s;
+  o.vm = m.event_vm(e, s->attrs());
+  absorb_vm(m, e, o.vm);
+  seed_holds(m, e, t, o.vm, s->attrs());
+}
+
 Slot* vm_bo_entry(Model& m, const Event& e, Task& t, Frame& f, On& o) {
   uint64_t addr = arg(e, A_VM_BO);
   o.addr = addr;
@@ -197,11 +207,7 @@ Slot* vm_bo_entry(Model& m, const Event& e, Task& t, Frame& f, On& o) {
     }
   }
   s = live_for(m, addr, e, t);
-  absorb(m, *s, e);
-  o.s = s;
-  o.vm = m.event_vm(e, s->attrs());
-  absorb_vm(m, e, o.vm);
-  seed_holds(m, e, t, o.vm, s->attrs());
+  take_live(m, e, t, o, s);
   rules::refcount_saturated(m, o);
   fill_frame(f, addr, s, o.vm);
   return s;
@@ -235,11 +241,7 @@ void put_entry(Model& m, const Event& e, Task& t, Frame& f) {
   } else {
     s = live_for(m, addr, e, t);
   }
-  absorb(m, *s, e);
-  o.s = s;
-  o.vm = m.event_vm(e, s->attrs());
-  absorb_vm(m, e, o.vm);
-  seed_holds(m, e, t, o.vm, s->attrs());
+  take_live(m, e, t, o, s);
   fill_frame(f, addr, s, o.vm);
   snapshot_refcount(f, e);
   rules::refcount_saturated(m, o);
@@ -273,11 +275,7 @@ void unlink_entry(Model& m, const Event& e, Task& t, Frame& f) {
   bool uaf = rules::use_after_free_unlink(m, o, key, f);
   if (!uaf && addr) {
     s = live_for(m, addr, e, t);
-    absorb(m, *s, e);
-    o.s = s;
-    o.vm = m.event_vm(e, s->attrs());
-    absorb_vm(m, e, o.vm);
-    seed_holds(m, e, t, o.vm, s->attrs());
+    take_live(m, e, t, o, s);
     fill_frame(f, addr, s, o.vm);
     rules::refcount_saturated(m, o);
   }
