@@ -5,29 +5,19 @@
 
 #include <fmt/format.h>
 
+#include "decode/json_text.h"
+
 namespace gvt::cli {
 
 std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
 
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], 0 when invalid.
-size_t utf8_len(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
-  // Overlong 2-byte forms (C0, C1) are not valid UTF-8.
-  if (n == 2 && c < 0xc2) return 0;
-  return n;
-}
-
 void append_kv_str(std::string& out, std::string_view key, std::string_view val) {
   out += ",\"";
   out += key;
   out += "\":";
-  append_json_string(out, val);
+  json::append_string(out, val);
 }
 
 void append_kv_num(std::string& out, std::string_view key, uint64_t val) {
@@ -35,35 +25,6 @@ void append_kv_num(std::string& out, std::string_view key, uint64_t val) {
 }
 
 }  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"': out += "\\\""; ++i; continue;
-      case '\\': out += "\\\\"; ++i; continue;
-      case '\n': out += "\\n"; ++i; continue;
-      case '\t': out += "\\t"; ++i; continue;
-      case '\r': out += "\\r"; ++i; continue;
-      default: break;
-    }
-    if (c < 0x20 || c == 0x7f) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-      ++i;
-      continue;
-    }
-    size_t n = utf8_len(s, i);
-    if (n == 0) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
-      ++i;
-      continue;
-    }
-    out.append(s.substr(i, n));
-    i += n;
-  }
-  out += '"';
-}
 
 std::string frame_text(const Frame& f) {
   std::string s = f.sym.empty() ? hex(f.addr) : f.sym;
@@ -82,7 +43,7 @@ std::string_view finding_type(const Finding& f) {
 
 std::string finding_json(const Finding& f, const StackRec* stack) {
   std::string o = "{\"type\":";
-  append_json_string(o, finding_type(f));
+  json::append_string(o, finding_type(f));
   append_kv_str(o, "rule", f.rule);
   append_kv_str(o, "severity", severity_name(f.severity));
   append_kv_num(o, "ts", f.ts);
@@ -114,7 +75,7 @@ std::string finding_json(const Finding& f, const StackRec* stack) {
       o += ",\"stack\":[";
       for (size_t i = 0; i < stack->frames.size(); ++i) {
         if (i) o += ',';
-        append_json_string(o, frame_text(stack->frames[i]));
+        json::append_string(o, frame_text(stack->frames[i]));
       }
       o += ']';
     } else {

@@ -28,10 +28,6 @@ struct Style {
 // Kernel address form of trace-format.md: lowercase hex with 0x.
 std::string hex(uint64_t v);
 
-// Appends `s` as a quoted JSON string. Control characters are escaped and bytes that
-// are not valid UTF-8 become \u00XX, so the output is always valid JSON.
-void append_json_string(std::string& out, std::string_view s);
-
 // "sym [module]" of trace-format.md's findings stream; the address when no symbol.
 std::string frame_text(const Frame& f);
 

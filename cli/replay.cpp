@@ -13,6 +13,7 @@
 #include "cli/common.h"
 #include "cli/format.h"
 #include "cli/output.h"
+#include "decode/json_text.h"
 #include "decode/trace_io.h"
 
 namespace gvt::cli {
@@ -280,9 +281,9 @@ void ReplayPrinter::emit_json(const Block& b) {
   if (b.vm) o += fmt::format(",\"vm\":\"{}\"", hex(b.vm));
   if (b.obj) o += fmt::format(",\"obj\":\"{}\"", hex(b.obj));
   o += ",\"origin\":";
-  append_json_string(o, origin_of(b.adopted, b.has_first, b.first_from));
+  json::append_string(o, origin_of(b.adopted, b.has_first, b.first_from));
   o += ",\"state\":";
-  append_json_string(o, state_name(b.state));
+  json::append_string(o, state_name(b.state));
   o += b.closing ? ",\"closed\":true" : ",\"closed\":false";
   o += ",\"events\":[";
   std::string findings;
@@ -297,15 +298,15 @@ void ReplayPrinter::emit_json(const Block& b) {
     if (i) o += ',';
     o += fmt::format("{{\"ts\":{},\"rel_ns\":{},\"tid\":{},\"comm\":", s.ts,
                      static_cast<int64_t>(s.ts - t0_), s.tid);
-    append_json_string(o, s.comm);
+    json::append_string(o, s.comm);
     o += ",\"fn\":";
-    append_json_string(o, fn_name(s.fn));
+    json::append_string(o, fn_name(s.fn));
     o += fmt::format(",\"phase\":\"{}\"", phase_name(s.phase));
     if (s.line) o += fmt::format(",\"line\":{}", s.line);
     o += fmt::format(",\"from\":\"{}\",\"to\":\"{}\"", state_name(s.from), state_name(s.to));
     if (!s.note.empty()) {
       o += ",\"note\":";
-      append_json_string(o, s.note);
+      json::append_string(o, s.note);
     }
     o += '}';
     for (const Finding& f : s.findings) add_finding(f, i);
