@@ -3,6 +3,7 @@
 
 #include <array>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "decode/json_keys.h"
@@ -560,6 +561,23 @@ JsonlParser::Kind JsonlParser::parse_header(object obj, std::string_view text, u
     if (!ok && first_error.empty()) first_error = error_;
     return ok;
   };
+  // "features" and "coverage": objects whose unknown keys are ignored. A non-object is a
+  // type error kept like the others; broken JSON inside stops the line (the result).
+  auto members = [&](value& v, std::string_view key, auto&& on_member) -> std::optional<Kind> {
+    od::object o;
+    if (v.get_object().get(o)) {
+      keep(type_error(v, key, "an object"));
+      return std::nullopt;
+    }
+    for (auto fr : o) {
+      od::field f;
+      if (auto err = std::move(fr).get(f)) return bad_json(err);
+      std::string_view fk;
+      if (auto err = f.unescaped_key().get(fk)) return bad_json(err);
+      on_member(fk, f.value());
+    }
+    return std::nullopt;
+  };
   for (auto fr : obj) {
     od::field f;
     if (auto err = std::move(fr).get(f)) return bad_json(err);
@@ -589,40 +607,23 @@ JsonlParser::Kind JsonlParser::parse_header(object obj, std::string_view text, u
       bool b;
       if (keep(get_bool(v, key, b))) header_.redacted = b;
     } else if (key == "features") {
-      od::object o;
-      if (v.get_object().get(o)) {
-        keep(type_error(v, key, "an object"));
-        continue;
-      }
-      for (auto ffr : o) {
-        od::field ff;
-        if (auto err = std::move(ffr).get(ff)) return bad_json(err);
-        std::string_view fk;
-        if (auto err = ff.unescaped_key().get(fk)) return bad_json(err);
+      auto feature = [&](std::string_view fk, value& fv) {
         OptBool* slot = fk == "deferred"              ? &header_.feat_deferred
                         : fk == "gpuva_mutex"         ? &header_.feat_gpuva_mutex
                         : fk == "immediate_mode"      ? &header_.feat_immediate_mode
                         : fk == "prealloc_self_locks" ? &header_.feat_prealloc_self_locks
                                                       : nullptr;
-        if (!slot) continue;
         bool b;
-        if (keep(get_bool(ff.value(), fk, b))) *slot = opt_bool(b);
-      }
+        if (slot && keep(get_bool(fv, fk, b))) *slot = opt_bool(b);
+      };
+      if (auto k = members(v, key, feature)) return *k;
     } else if (key == "coverage") {
-      od::object o;
-      if (v.get_object().get(o)) {
-        keep(type_error(v, key, "an object"));
-        continue;
-      }
-      for (auto ffr : o) {
-        od::field ff;
-        if (auto err = std::move(ffr).get(ff)) return bad_json(err);
-        std::string_view fk;
-        if (auto err = ff.unescaped_key().get(fk)) return bad_json(err);
-        if (fk != "put" && fk != "locks") continue;
-        std::string_view s;
-        if (keep(get_str(ff.value(), fk, s))) (fk == "put" ? header_.coverage_put : header_.coverage_locks).assign(s);
-      }
+      auto coverage = [&](std::string_view fk, value& fv) {
+        std::string* slot = fk == "put" ? &header_.coverage_put : fk == "locks" ? &header_.coverage_locks : nullptr;
+        std::string_view cs;
+        if (slot && keep(get_str(fv, fk, cs))) slot->assign(cs);
+      };
+      if (auto k = members(v, key, coverage)) return *k;
     }
   }
   if (!have_format) {
