@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "decode/trace_io.h"
-#include "model/finding.h"
+#include "decode/model/finding.h"
 
 namespace gvt::cli {
 

@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "decode/event.h"
-#include "model/checker.h"
-#include "model/finding.h"
+#include "decode/model/checker.h"
+#include "decode/model/finding.h"
 
 namespace gvt::cli {
 

@@ -15,7 +15,7 @@
 #include "cli/format.h"
 #include "cli/output.h"
 #include "decode/trace_io.h"
-#include "model/checker.h"
+#include "decode/model/checker.h"
 
 namespace gvt::cli {
 namespace {

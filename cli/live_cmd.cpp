@@ -27,7 +27,7 @@
 #include "cli/common.h"
 #include "cli/output.h"
 #include "decode/trace_io.h"
-#include "model/checker.h"
+#include "decode/model/checker.h"
 
 namespace gvt::cli {
 namespace {

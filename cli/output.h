@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <functional>
 
-#include "model/checker.h"
-#include "model/finding.h"
+#include "decode/model/checker.h"
+#include "decode/model/finding.h"
 
 namespace gvt::cli {
 

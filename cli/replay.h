@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "decode/event.h"
-#include "model/checker.h"
-#include "model/finding.h"
+#include "decode/model/checker.h"
+#include "decode/model/finding.h"
 
 namespace gvt::cli {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "decode/event.h"
-#include "model/checker.h"
-#include "model/finding.h"
+#include "decode/model/checker.h"
+#include "decode/model/finding.h"
 
 namespace gvt::test {
 

@@ -3,7 +3,7 @@
 // exactly the finding the spec names.
 #include <gtest/gtest.h>
 
-#include "model/rule_ids.h"
+#include "decode/model/rule_ids.h"
 #include "tests/model/builder.h"
 
 namespace gvt::test {

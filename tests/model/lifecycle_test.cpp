@@ -5,8 +5,8 @@
 
 #include <map>
 
-#include "model/lifecycle.h"
-#include "model/rule_ids.h"
+#include "decode/model/lifecycle.h"
+#include "decode/model/rule_ids.h"
 #include "tests/model/builder.h"
 
 namespace gvt::test {

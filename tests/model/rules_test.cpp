@@ -2,7 +2,7 @@
 // Each rule of §E.1: a trigger, a near miss, and where it matters the unknown outcome.
 #include <gtest/gtest.h>
 
-#include "model/rule_ids.h"
+#include "decode/model/rule_ids.h"
 #include "tests/model/builder.h"
 
 namespace gvt::test {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "model/finding.h"
+#include "decode/model/finding.h"
 
 namespace gvt::traces {
 

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "decode/trace_io.h"
-#include "model/checker.h"
-#include "model/finding.h"
+#include "decode/model/checker.h"
+#include "decode/model/finding.h"
 #include "tests/traces/expectations.h"
 
 namespace gvt::traces {

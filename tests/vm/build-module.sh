@@ -4,7 +4,7 @@
 #
 # Usage: tests/vm/build-module.sh     # prints the path of gpuvm_exerciser.ko
 #
-# The sources are copied to $GVT_CACHE/exerciser/<kver>/ and built there with
+# The sources are copied to $GVT_CACHE/exerciser/<kver>-<hash>/ and built there with
 # `make -C $KDIR M=<copy> modules`; a content hash of the sources skips the build
 # when nothing changed. Needs pahole (package dwarves) for the module's BTF.
 set -euo pipefail
@@ -20,8 +20,6 @@ kenv=$("$here/fetch-kernel.sh") || die "fetch-kernel.sh failed (see above)"
 eval "$kenv"
 
 CACHE=${GVT_CACHE:-/var/cache/gpuvm-trace}
-dst=$CACHE/exerciser/$KVER
-ko=$dst/gpuvm_exerciser.ko
 mkdir -p "$CACHE/exerciser"
 exec 9>"$CACHE/exerciser/.lock"
 flock 9
@@ -29,6 +27,10 @@ flock 9
 # Only what kbuild consumes: sources, headers, Kbuild/Makefile.
 mapfile -d '' files < <(cd "$src" && find . -type f \( -name '*.c' -o -name '*.h' -o -name Kbuild -o -name Makefile \) -print0 | sort -z)
 hash=$( { echo "$KVER"; cd "$src" && for f in "${files[@]}"; do echo "$f"; cat "$f"; done; } | sha256sum | cut -c1-16)
+# Keyed by the source hash: several checkouts (other module trees, worktrees) may
+# build and boot different sources at once without replacing each other's module.
+dst=$CACHE/exerciser/$KVER-$hash
+ko=$dst/gpuvm_exerciser.ko
 if [[ -s $ko && -e $dst/.src-hash && $(<"$dst/.src-hash") == "$hash" ]]; then
   echo "$ko"; exit 0
 fi

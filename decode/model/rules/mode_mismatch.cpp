@@ -2,8 +2,8 @@
 // mode-mismatch (§E.1, §B.2): an API used in the GPUVM mode it drm_WARNs about.
 #include <fmt/format.h>
 
-#include "model/rule_ids.h"
-#include "model/rules/rules.h"
+#include "decode/model/rule_ids.h"
+#include "decode/model/rules/rules.h"
 
 namespace gvt::model::rules {
 

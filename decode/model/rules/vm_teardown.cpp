@@ -7,8 +7,8 @@
 // not carry, so only the tracked form is checked.
 #include <fmt/format.h>
 
-#include "model/rule_ids.h"
-#include "model/rules/rules.h"
+#include "decode/model/rule_ids.h"
+#include "decode/model/rules/rules.h"
 
 namespace gvt::model::rules {
 

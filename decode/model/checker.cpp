@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // gvt::Checker: the RecordSink face of the model.
-#include "model/checker.h"
+#include "decode/model/checker.h"
 
-#include "model/handlers.h"
-#include "model/model.h"
-#include "model/rules/rules.h"
+#include "decode/model/handlers.h"
+#include "decode/model/model.h"
+#include "decode/model/rules/rules.h"
 
 namespace gvt {
 

@@ -3,8 +3,8 @@
 // (§B.2): gem-freed-under-gpuva-lock, gpuva-lock-recursion, deferred-cleanup-resv-held.
 #include <fmt/format.h>
 
-#include "model/rule_ids.h"
-#include "model/rules/rules.h"
+#include "decode/model/rule_ids.h"
+#include "decode/model/rules/rules.h"
 
 namespace gvt::model::rules {
 

@@ -2,8 +2,8 @@
 // Registration rules (§E.1): prealloc-reused, link-unregistered, duplicate-vm-bo.
 #include <fmt/format.h>
 
-#include "model/rule_ids.h"
-#include "model/rules/rules.h"
+#include "decode/model/rule_ids.h"
+#include "decode/model/rules/rules.h"
 
 namespace gvt::model::rules {
 

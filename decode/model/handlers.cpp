@@ -3,9 +3,9 @@
 // will need; exits pop it. Each handler applies the transition of §D.4 named in its
 // comment and calls the rules of §E.1 whose trigger is that event. Slot pointers are
 // re-fetched after any table change (robin_map moves entries on insert/erase).
-#include "model/handlers.h"
+#include "decode/model/handlers.h"
 
-#include "model/rules/rules.h"
+#include "decode/model/rules/rules.h"
 
 namespace gvt::model {
 

@@ -16,7 +16,7 @@
 #include <tsl/robin_map.h>
 
 #include "decode/event.h"
-#include "model/checker.h"
+#include "decode/model/checker.h"
 
 namespace gvt::model {
 

@@ -12,10 +12,10 @@
 #include <tsl/robin_map.h>
 
 #include "decode/event.h"
-#include "model/checker.h"
-#include "model/finding.h"
-#include "model/lifecycle.h"
-#include "model/tasks.h"
+#include "decode/model/checker.h"
+#include "decode/model/finding.h"
+#include "decode/model/lifecycle.h"
+#include "decode/model/tasks.h"
 
 namespace gvt::model {
 

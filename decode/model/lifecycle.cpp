@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "model/lifecycle.h"
+#include "decode/model/lifecycle.h"
 
 #include <string_view>
 

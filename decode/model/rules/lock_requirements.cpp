@@ -3,8 +3,8 @@
 // (§A.3). Snapshot-only (§E.2): valid from the first event, adopted objects included.
 #include <fmt/format.h>
 
-#include "model/rule_ids.h"
-#include "model/rules/rules.h"
+#include "decode/model/rule_ids.h"
+#include "decode/model/rules/rules.h"
 
 namespace gvt::model::rules {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "decode/event.h"
-#include "model/lifecycle.h"
+#include "decode/model/lifecycle.h"
 
 namespace gvt::model {
 

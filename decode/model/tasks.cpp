@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "model/tasks.h"
+#include "decode/model/tasks.h"
 
 
 namespace gvt::model {

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "model/model.h"
+#include "decode/model/model.h"
 
 namespace gvt::model::rules {
 

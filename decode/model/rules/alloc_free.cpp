@@ -3,8 +3,8 @@
 // judged at the first sight of the VM's ops.
 #include <fmt/format.h>
 
-#include "model/rule_ids.h"
-#include "model/rules/rules.h"
+#include "decode/model/rule_ids.h"
+#include "decode/model/rules/rules.h"
 
 namespace gvt::model::rules {
 

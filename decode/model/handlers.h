@@ -3,7 +3,7 @@
 // transitions and calls each rule at the event its trigger names.
 #pragma once
 
-#include "model/model.h"
+#include "decode/model/model.h"
 
 namespace gvt::model {
 

@@ -3,15 +3,15 @@
 # Throughput and memory benchmark of `gpuvm-trace lint` on gvt-gen traces. Not a
 # test: it prints PASS/FAIL per target and always exits 0 unless something breaks.
 #
-#   bench/run.sh                         # defaults below
-#   EVENTS=5000000 REPS=2 bench/run.sh   # quicker
-#   SKIP_BUILD=1 BUILD=build-rel bench/run.sh   # reuse a Release build
+#   tests/bench/run.sh                         # defaults below
+#   EVENTS=5000000 REPS=2 tests/bench/run.sh   # quicker
+#   SKIP_BUILD=1 BUILD=build-rel tests/bench/run.sh   # reuse a Release build
 #
 # Targets: .gvt >= 30 M events/s and >= 0.5x the throughput of `cat FILE >/dev/null`;
 # JSONL >= 5 M events/s; 100 M events with 100 k live vm_bos linted in <= 64 MiB RSS.
 set -u -o pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build-bench}
 WORK=${WORK:-/tmp/gvt-bench}
 EVENTS=${EVENTS:-20000000}          # for the file benchmarks (both formats)

@@ -4,7 +4,7 @@
 // saying which evidence is missing when neither knows (§C.3, §C.4, §E.2).
 #include <fmt/format.h>
 
-#include "model/model.h"
+#include "decode/model/model.h"
 
 namespace gvt::model {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "decode/event.h"
-#include "model/finding.h"
+#include "decode/model/finding.h"
 
 namespace gvt {
 
