@@ -89,7 +89,10 @@ echo "$out" > "$job/outpath"
 } > "$job/job.sh"
 
 log=$out/console.log
-qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m "$mem"
+# thread=single: QEMU 7.2's multi-threaded TCG can run a stale translation of code the
+# guest kernel is patching with int3 (tracepoint/static-key toggles while BPF attaches)
+# and oops the guest; one TCG thread never showed it (real-kernel.md).
+qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m "$mem"
   -nographic -no-reboot -nodefaults -serial stdio -monitor none
   -kernel "$VMLINUZ" -initrd "$initrd"
   -append "console=ttyS0 quiet panic=-1 oops=none"
