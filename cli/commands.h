@@ -18,6 +18,8 @@ inline constexpr int kExitUsage = 2;
 void add_lint_command(CLI::App& app, int& exit_status);
 void add_replay_command(CLI::App& app, int& exit_status);
 void add_convert_command(CLI::App& app, int& exit_status);
+// `rules` and `explain` (cli/rules_cmd.cpp): the rules catalogue.
+void add_rules_commands(CLI::App& app, int& exit_status);
 
 }  // namespace gvt::cli
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "decode/json_text.h"
+#include "decode/model/rule_catalog.h"
 
 namespace gvt::cli {
 
@@ -134,6 +135,9 @@ std::string finding_text(const Finding& f, const StackRec* stack, const Style& s
       o += fmt::format("{}    (stack {} not in the trace)\n", indent, f.stack);
     }
   }
+  // Every finding says where its rule is explained (the catalogue is in the binary).
+  o += fmt::format("{}  {}see: {} {}{}\n", indent, st.dim(), model::kExplainCommand, f.rule,
+                   st.reset());
   return o;
 }
 

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
       "    gpuvm-trace lint -f json --fail-on warning t.gvt\n"
       "    gpuvm-trace replay --vm-bo 0xffff9e3a022c45a0 trace.jsonl   # one vm_bo's history\n"
       "    gpuvm-trace convert trace.jsonl -o trace.gvt\n"
+      "    gpuvm-trace explain double-put               # what a rule means and how to fix it\n"
 #ifdef GVT_HAVE_LIVE
       "    gpuvm-trace live                             # trace the running kernel\n"
       "    gpuvm-trace record -o trace.gvt              # record for replay/lint\n"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   gvt::cli::add_lint_command(app, exit_status);
   gvt::cli::add_replay_command(app, exit_status);
   gvt::cli::add_convert_command(app, exit_status);
+  gvt::cli::add_rules_commands(app, exit_status);
 #ifdef GVT_HAVE_LIVE
   add_live_commands(app, exit_status);
 #endif

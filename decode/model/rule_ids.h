@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Stable rule IDs of vm_bo-lifecycle.md §E.1. Findings keep string_views into these
-// literals, so they must stay static.
+// Stable rule IDs. What each one means is in the rules catalogue
+// (decode/model/rule_catalog.cpp, `gpuvm-trace explain ID`). Findings keep string_views
+// into these literals, so they must stay static.
 #pragma once
 
+#include <array>
 #include <string_view>
 
 namespace gvt::model::rules::id {
@@ -29,5 +31,31 @@ inline constexpr std::string_view vm_bo_leak_at_vm_destroy = "vm-bo-leak-at-vm-d
 inline constexpr std::string_view lock_unbalanced = "lock-unbalanced";
 inline constexpr std::string_view alloc_free_asymmetric = "alloc-free-asymmetric";
 inline constexpr std::string_view vm_bo_leak = "vm-bo-leak";
+
+// Every ID above: the catalogue test checks each one is explained.
+inline constexpr std::array all{
+    extobj_add_unlocked,
+    evict_unlocked,
+    obtain_unlocked,
+    link_unlocked,
+    put_final_unlocked,
+    gem_freed_under_gpuva_lock,
+    gpuva_lock_recursion,
+    deferred_cleanup_resv_held,
+    mode_mismatch,
+    double_put,
+    destroy_while_mapped,
+    use_after_free,
+    refcount_saturated,
+    prealloc_reused,
+    link_unregistered,
+    duplicate_vm_bo,
+    extobj_missing,
+    deferred_never_cleaned,
+    vm_bo_leak_at_vm_destroy,
+    lock_unbalanced,
+    alloc_free_asymmetric,
+    vm_bo_leak,
+};
 
 }  // namespace gvt::model::rules::id
