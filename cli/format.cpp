@@ -42,7 +42,114 @@ std::string_view finding_type(const Finding& f) {
   return "violation";
 }
 
-std::string finding_json(const Finding& f, const StackRec* stack) {
+namespace {
+
+void append_stack_json(std::string& o, std::string_view key, uint64_t id, const StackLookup& stacks) {
+  const StackRec* st = stacks ? stacks(id) : nullptr;
+  if (!st) {
+    fmt::format_to(std::back_inserter(o), ",\"{}_id\":{}", key, id);
+    return;
+  }
+  fmt::format_to(std::back_inserter(o), ",\"{}\":[", key);
+  for (size_t i = 0; i < st->frames.size(); ++i) {
+    if (i) o += ',';
+    json::append_string(o, frame_text(st->frames[i]));
+  }
+  o += ']';
+}
+
+void append_who_json(std::string& o, std::string_view key, const FindingWho& w,
+                     const StackLookup& stacks) {
+  if (!w.set) return;
+  fmt::format_to(std::back_inserter(o), ",\"{}\":{{\"ts\":{},\"tid\":{}", key, w.ts, w.tid);
+  append_kv_str(o, "comm", w.comm);
+  if (!w.fn.empty()) append_kv_str(o, "fn", w.fn);
+  if (w.line) append_kv_num(o, "line", w.line);
+  if (w.adopted) o += ",\"adopted\":true";
+  if (w.has_stack) append_stack_json(o, "stack", w.stack, stacks);
+  o += '}';
+}
+
+// Optional evidence keys of a finding (trace-format.md allows extra keys).
+void append_evidence_json(std::string& o, const Finding& f, const StackLookup& stacks) {
+  append_who_json(o, "created", f.created, stacks);
+  append_who_json(o, "destroyed", f.destroyed, stacks);
+  append_who_json(o, "last_ref", f.last_ref, stacks);
+  if (!f.has_locks) return;
+  o += ",\"held_locks\":[";
+  for (size_t i = 0; i < f.locks.size(); ++i) {
+    const FindingLock& l = f.locks[i];
+    if (i) o += ',';
+    o += "{\"lock\":";
+    json::append_string(o, l.name);
+    append_kv_str(o, "addr", hex(l.addr));
+    o += ",\"holders\":[";
+    for (size_t k = 0; k < l.holders.size(); ++k) {
+      const auto& h = l.holders[k];
+      if (k) o += ',';
+      fmt::format_to(std::back_inserter(o), "{{\"tid\":{}", h.tid);
+      append_kv_str(o, "comm", h.comm);
+      if (h.since_ts) append_kv_num(o, "since", h.since_ts);
+      if (h.line) append_kv_num(o, "line", h.line);
+      o += '}';
+    }
+    o += "]}";
+  }
+  o += ']';
+}
+
+std::string who_text(std::string_view what, const FindingWho& w) {
+  std::string s = fmt::format("{} by task {} ({}) at ts={}", what, w.tid, w.comm, w.ts);
+  if (!w.fn.empty()) s += fmt::format(" in {}", w.fn);
+  if (w.line) s += fmt::format(", line {}", w.line);
+  return s;
+}
+
+void append_who_text(std::string& o, std::string_view what, const FindingWho& w,
+                     const StackLookup& stacks, std::string_view indent) {
+  if (!w.set) return;
+  o += fmt::format("{}  {}{}\n", indent, who_text(what, w), w.has_stack ? ":" : "");
+  if (!w.has_stack) return;
+  if (const StackRec* st = stacks ? stacks(w.stack) : nullptr) {
+    for (const Frame& fr : st->frames) o += fmt::format("{}    {}\n", indent, frame_text(fr));
+  } else {
+    o += fmt::format("{}    (stack {} not in the trace)\n", indent, w.stack);
+  }
+}
+
+// KASAN-style history and lockdep-style held locks, after the finding's own stack.
+void append_evidence_text(std::string& o, const Finding& f, const StackLookup& stacks,
+                          std::string_view indent) {
+  append_who_text(o, f.created.adopted ? "first seen (created before the trace)" : "created",
+                  f.created, stacks, indent);
+  append_who_text(o, "destroyed", f.destroyed, stacks, indent);
+  append_who_text(o, "last reference change", f.last_ref, stacks, indent);
+  if (!f.has_locks) return;
+  if (f.locks.empty()) {
+    o += fmt::format("{}  held locks: none that the trace knows of\n", indent);
+    return;
+  }
+  o += fmt::format("{}  held locks (as far as the trace knows):\n", indent);
+  for (const FindingLock& l : f.locks) {
+    std::string who;
+    for (const auto& h : l.holders) {
+      if (!who.empty()) who += "; ";
+      who += fmt::format("task {} ({})", h.tid, h.comm);
+      if (h.since_ts) who += fmt::format(" since ts={}", h.since_ts);
+      if (h.line) who += fmt::format(", line {}", h.line);
+    }
+    if (l.name == "held")
+      o += fmt::format("{}    {} held by {}\n", indent, hex(l.addr), who);
+    else
+      o += fmt::format("{}    {} {}: {}\n", indent, l.name, hex(l.addr),
+                       who.empty() ? "not held by any task the trace knows of" : "held by " + who);
+  }
+}
+
+}  // namespace
+
+std::string finding_json(const Finding& f, const StackLookup& stacks) {
+  const StackRec* stack = (f.has_stack && stacks) ? stacks(f.stack) : nullptr;
   std::string o = "{\"type\":";
   json::append_string(o, finding_type(f));
   append_kv_str(o, "rule", f.rule);
@@ -85,12 +192,14 @@ std::string finding_json(const Finding& f, const StackRec* stack) {
       append_kv_num(o, "stack_id", f.stack);
     }
   }
+  append_evidence_json(o, f, stacks);
   o += '}';
   return o;
 }
 
-std::string finding_text(const Finding& f, const StackRec* stack, const Style& st,
+std::string finding_text(const Finding& f, const StackLookup& stacks, const Style& st,
                          std::string_view indent) {
+  const StackRec* stack = (f.has_stack && stacks) ? stacks(f.stack) : nullptr;
   std::string_view label, color;
   std::string_view text = f.message;
   switch (f.kind) {
@@ -135,6 +244,7 @@ std::string finding_text(const Finding& f, const StackRec* stack, const Style& s
       o += fmt::format("{}    (stack {} not in the trace)\n", indent, f.stack);
     }
   }
+  append_evidence_text(o, f, stacks, indent);
   // Every finding says where its rule is explained (the catalogue is in the binary).
   o += fmt::format("{}  {}see: {} {}{}\n", indent, st.dim(), model::kExplainCommand, f.rule,
                    st.reset());

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -36,14 +37,17 @@ std::string_view finding_type(const Finding& f);
 
 // One finding as a JSON object (no newline), keys in the order of trace-format.md.
 // `stack` resolves the finding's stack id (nullptr: no frames written).
-std::string finding_json(const Finding& f, const StackRec* stack);
+// Resolves a stack id to its record (nullptr when the trace never had it).
+using StackLookup = std::function<const StackRec*(uint64_t)>;
+
+std::string finding_json(const Finding& f, const StackLookup& stacks);
 
 // One finding as a kernel-style report ending in '\n':
 //   error: RULE: message
 //     at ts=… tid=… comm=… fn=… vm_bo=0x…#gen vm=… line N
 //       frame
 // `indent` prefixes every line (replay nests findings under events).
-std::string finding_text(const Finding& f, const StackRec* stack, const Style& st,
+std::string finding_text(const Finding& f, const StackLookup& stacks, const Style& st,
                          std::string_view indent = "");
 
 // The summary object; `file` is added as an extra key when not empty (several

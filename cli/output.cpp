@@ -17,9 +17,8 @@ void FindingPrinter::set_stack_lookup(std::function<const StackRec*(uint64_t)> s
 
 void FindingPrinter::on_finding(const Finding& f) {
   if (f.kind == FindingKind::info && !opts_.info) return;
-  const StackRec* stack = (f.has_stack && stacks_) ? stacks_(f.stack) : nullptr;
-  std::string s = opts_.json ? finding_json(f, stack) + '\n'
-                             : finding_text(f, stack, Style{opts_.color && !opts_.json});
+  std::string s = opts_.json ? finding_json(f, stacks_) + '\n'
+                             : finding_text(f, stacks_, Style{opts_.color && !opts_.json});
   std::fwrite(s.data(), 1, s.size(), out_);
   // Findings are rare and live mode shows them as they happen: do not let them sit in
   // a buffer behind a quiet trace.

@@ -62,10 +62,6 @@ void ReplayPrinter::set_stack_lookup(std::function<const StackRec*(uint64_t)> st
   stacks_ = std::move(stacks);
 }
 
-const StackRec* ReplayPrinter::stack_of(const Finding& f) const {
-  return (f.has_stack && stacks_) ? stacks_(f.stack) : nullptr;
-}
-
 bool ReplayPrinter::wants_vm_bo(uint64_t vm_bo, uint32_t gen) const {
   if (opts_.vm_bo && *opts_.vm_bo != vm_bo) return false;
   if (opts_.gen && *opts_.gen != gen) return false;
@@ -269,9 +265,9 @@ void ReplayPrinter::emit_text(const Block& b) {
                      change_text(s.from, s.to, s.note));
     if (s.line) o += fmt::format(" {}line {}{}", st.dim(), s.line, st.reset());
     o += '\n';
-    for (const Finding& f : s.findings) o += finding_text(f, stack_of(f), st, "    ");
+    for (const Finding& f : s.findings) o += finding_text(f, stacks_, st, "    ");
   }
-  for (const Finding& f : b.pending) o += finding_text(f, stack_of(f), st, "  ");
+  for (const Finding& f : b.pending) o += finding_text(f, stacks_, st, "  ");
   o += fmt::format("  {}: {}\n\n", b.closing ? "end" : "end of trace", state_name(b.state));
   std::fwrite(o.data(), 1, o.size(), out_);
 }
@@ -288,7 +284,7 @@ void ReplayPrinter::emit_json(const Block& b) {
   o += ",\"events\":[";
   std::string findings;
   auto add_finding = [&](const Finding& f, std::optional<size_t> event) {
-    std::string j = finding_json(f, stack_of(f));
+    std::string j = finding_json(f, stacks_);
     if (event) j.insert(j.size() - 1, fmt::format(",\"event\":{}", *event));
     if (!findings.empty()) findings += ',';
     findings += j;
@@ -317,8 +313,8 @@ void ReplayPrinter::emit_json(const Block& b) {
 }
 
 void ReplayPrinter::emit_loose(const Finding& f) {
-  std::string s = opts_.json ? finding_json(f, stack_of(f)) + '\n'
-                             : finding_text(f, stack_of(f), Style{opts_.color});
+  std::string s = opts_.json ? finding_json(f, stacks_) + '\n'
+                             : finding_text(f, stacks_, Style{opts_.color});
   std::fwrite(s.data(), 1, s.size(), out_);
 }
 

@@ -96,7 +96,6 @@ class ReplayPrinter : public TransitionObserver, public FindingSink {
   void emit_text(const Block& b);
   void emit_json(const Block& b);
   void emit_loose(const Finding& f);
-  const StackRec* stack_of(const Finding& f) const;
 
   ReplayOptions opts_;
   std::FILE* out_;

@@ -85,6 +85,13 @@ if ((check)); then
   for rule in extobj-add-unlocked double-put put-final-unlocked; do
     grep -q -- "$rule" "$out/demo.txt" || { cat "$out/demo.txt" >&2; die "the demo output lacks a $rule finding"; }
   done
+  # The double put quotes, KASAN-style, who created the vm_bo and who destroyed it,
+  # each with its kernel stack (the line ends in ':' and a frame follows).
+  block=$(tr -d '\r' < "$out/demo.txt" | sed -n '/error: double-put:/,/see: gpuvm-trace explain double-put/p')
+  for who in created destroyed; do
+    grep -A1 "^  $who by task [0-9]* (.*):\$" <<<"$block" | grep -q '^    [^ ]' ||
+      { cat "$out/demo.txt" >&2; die "the demo's double-put finding lacks the $who-by stack"; }
+  done
   echo "demo.sh --check: ok"
   exit 0
 fi
@@ -93,8 +100,10 @@ fi
 cat <<'EOT'
 
 == What you saw ==
-Each finding names a stable rule ID (vm_bo-lifecycle.md §E), the vm_bo, VM and GEM
-addresses and the kernel stack of the offending call. The correct sequences produced
+Each finding names a stable rule ID (`gpuvm-trace explain RULE` says what it means
+and how drivers fix it), the vm_bo, VM and GEM addresses and the kernel stack of the
+offending call; the double put also shows who created the vm_bo and who destroyed it,
+with their stacks, like a KASAN report. The correct sequences produced
 nothing: the checker reports a violation only when the trace proves it, and "unknown"
 when evidence is missing. Next steps:
   gpuvm-trace record -o trace.jsonl    # save a trace on a real machine

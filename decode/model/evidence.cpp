@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "decode/model/model.h"
+#include "decode/model/rule_ids.h"
 
 namespace gvt::model {
 
@@ -188,7 +189,28 @@ DeathInfo Model::death(const Event& e, const Task& t, bool certain) const {
   d.tid = e.tid;
   d.comm = t.comm;
   d.certain = certain;
+  d.who = who(e, t);
   return d;
+}
+
+Who Model::who(const Event& e, const Task& t) const {
+  Who w;
+  w.ts = e.ts;
+  w.line = e.line <= UINT32_MAX ? static_cast<uint32_t>(e.line) : 0;
+  w.tid = e.tid;
+  w.comm = t.comm < (1u << 24) ? t.comm : 0;
+  w.fn = static_cast<uint32_t>(e.fn);
+  uint64_t st = 0;
+  bool has = false;
+  if (e.phase == Phase::exit && exit_frame && exit_frame->has_stack) {
+    st = exit_frame->stack;
+    has = true;
+  } else if (e.has(STACK)) {
+    st = e.get(STACK);
+    has = true;
+  }
+  if (has && st < UINT32_MAX) w.stack = static_cast<uint32_t>(st + 1);
+  return w;
 }
 
 Attrs Model::attrs_from_snapshot(const Event& e, uint64_t vm, uint64_t obj) const {
@@ -332,6 +354,7 @@ void Model::report(FindingKind kind, std::string_view rule, Severity sev, const 
   } else {
     f.ts = last_ts;
   }
+  add_evidence(f, e, subj);
   if (kind == FindingKind::unknown) {
     f.reason = std::move(text);
     summary.unknown++;
@@ -345,6 +368,110 @@ void Model::report(FindingKind kind, std::string_view rule, Severity sev, const 
     else if (sev == Severity::warning) summary.warnings++;
   }
   sink.on_finding(f);
+}
+
+namespace {
+
+namespace id = rules::id;
+
+// Rules about a destroyed or wrong generation, and the leak rules: they quote the
+// vm_bo's history (who created it, who destroyed it, the last reference change).
+bool wants_history(std::string_view r) {
+  return r == id::double_put || r == id::use_after_free || r == id::destroy_while_mapped ||
+         r == id::prealloc_reused || r == id::duplicate_vm_bo || r == id::vm_bo_leak ||
+         r == id::vm_bo_leak_at_vm_destroy || r == id::deferred_never_cleaned ||
+         r == id::refcount_saturated || r == id::link_unregistered;
+}
+
+// Lock rules, and which of the event's locks each one is about.
+struct LockNeed {
+  bool vm_resv = false, bo_resv = false, arg_lock = false;
+};
+bool wants_locks(std::string_view r, LockNeed* n) {
+  if (r == id::extobj_add_unlocked || r == id::deferred_cleanup_resv_held) n->vm_resv = true;
+  else if (r == id::evict_unlocked || r == id::obtain_unlocked || r == id::link_unlocked) n->bo_resv = true;
+  else if (r == id::put_final_unlocked || r == id::extobj_missing) n->vm_resv = n->bo_resv = true;
+  else if (r == id::lock_unbalanced) n->arg_lock = true;
+  else if (r != id::gem_freed_under_gpuva_lock && r != id::gpuva_lock_recursion) return false;
+  return true;
+}
+
+}  // namespace
+
+void Model::add_evidence(Finding& f, const Event* e, const Subject& subj) const {
+  auto quote = [this](const Who& w, FindingWho& out) {
+    if (!w.known()) return;
+    out.set = true;
+    out.adopted = w.adopted;
+    out.ts = w.ts;
+    out.tid = w.tid;
+    out.comm.assign(comm(w.comm));
+    out.fn = fn_name(static_cast<Fn>(w.fn));
+    out.line = w.line;
+    if (w.stack) {
+      out.has_stack = true;
+      out.stack = w.stack - 1;
+    }
+  };
+  if (subj.vm_bo && wants_history(f.rule)) {
+    // Only the latest generation at an address keeps its history (a tombstone for a
+    // dead one): an older generation has none left to quote.
+    if (const Slot* s = const_cast<LifecycleTable&>(table).find(subj.vm_bo); s && s->gen == subj.gen) {
+      if (const Destroyed* d = s->dead()) {
+        quote(d->created, f.created);
+        if (d->observed) quote(d->by, f.destroyed);
+      } else if (const Attrs* a = s->attrs()) {
+        quote(a->created, f.created);
+        quote(a->last_ref, f.last_ref);
+      }
+    }
+  }
+  LockNeed need;
+  if (!e || !wants_locks(f.rule, &need)) return;
+  f.has_locks = true;
+  auto holders_of = [this](uint64_t addr, FindingLock& fl) {
+    for (auto it = tasks.begin(); it != tasks.end(); ++it) {
+      const HeldLock* l = const_cast<Task&>(it->second).lock(addr);
+      if (!l || l->state != LockState::held) continue;
+      fl.holders.push_back({it->first, std::string(comm(it->second.comm)),
+                            l->acquired_observed ? l->ts : 0, l->line});
+    }
+  };
+  auto add = [&](std::string_view name, uint64_t addr) {
+    if (!addr) return;
+    for (const FindingLock& x : f.locks)
+      if (x.addr == addr) return;
+    FindingLock fl;
+    fl.name = name;
+    fl.addr = addr;
+    holders_of(addr, fl);
+    f.locks.push_back(std::move(fl));
+  };
+  const Slot* s = subj.vm_bo ? const_cast<LifecycleTable&>(table).find(subj.vm_bo) : nullptr;
+  const Attrs* a = s ? s->attrs() : nullptr;
+  if (need.vm_resv) {
+    uint64_t vr = e->has(S_VM_RESV) ? e->get(S_VM_RESV) : 0;
+    if (!vr && subj.vm)
+      if (auto it = vms.find(subj.vm); it != vms.end()) vr = it->second.resv;
+    add("vm_resv", vr);
+  }
+  if (need.bo_resv) add("bo_resv", e->has(S_BO_RESV) ? e->get(S_BO_RESV) : (a ? a->bo_resv : 0));
+  if (need.arg_lock && e->has(A_LOCK)) add("lock", e->get(A_LOCK));
+  // Everything else the task is known to hold at this moment.
+  if (auto it = tasks.find(e->tid); it != tasks.end()) {
+    for (const HeldLock& l : it->second.locks) {
+      if (l.state != LockState::held) continue;
+      bool listed = false;
+      for (const FindingLock& x : f.locks) listed = listed || x.addr == l.addr;
+      if (listed) continue;
+      FindingLock fl;
+      fl.name = "held";
+      fl.addr = l.addr;
+      fl.holders.push_back({e->tid, std::string(comm(it->second.comm)),
+                            l.acquired_observed ? l.ts : 0, l.line});
+      f.locks.push_back(std::move(fl));
+    }
+  }
 }
 
 void Model::info(std::string_view rule, const Event* e, const Subject& s, std::string msg) {

@@ -51,6 +51,9 @@ Slot& LifecycleTable::t1_create(uint64_t addr, const Attrs& a, const DeathInfo& 
   Slot& t = map_[addr];
   t.gen++;
   t.st = Allocated{a};
+  Attrs& na = std::get<Allocated>(t.st).a;
+  if (!na.created.known()) na.created = now.who;
+  if (!na.last_ref.known()) na.last_ref = na.created;
   ev_.lifecycle_started(addr, t);
   return t;
 }
@@ -70,6 +73,11 @@ Slot& LifecycleTable::adopt(uint64_t addr, LifeState st, const Attrs& a, const D
     case LifeState::zombie: t.st = Zombie{a, 0}; break;
     default: t.st = Allocated{a}; break;
   }
+  if (Attrs* na = t.attrs(); na && !na->created.known()) {
+    na->created = now.who;
+    na->created.adopted = 1;
+    na->last_ref = na->created;
+  }
   ev_.lifecycle_started(addr, t);
   return t;
 }
@@ -81,8 +89,9 @@ void LifecycleTable::t2_register(Slot& s) {
   }
 }
 
-void LifecycleTable::t2b_ref_gain(Slot& s, uint64_t seq) {
+void LifecycleTable::t2b_ref_gain(Slot& s, uint64_t seq, const Who& by) {
   if (Attrs* a = s.attrs()) {
+    a->last_ref = by;
     a->gain_seq = seq;
     if (a->refcount_known) a->refcount++;
   }
@@ -99,8 +108,9 @@ void LifecycleTable::t7_evict(Slot& s, K evict, K on_evict) {
   }
 }
 
-void LifecycleTable::t8_link(Slot& s, uint64_t seq) {
+void LifecycleTable::t8_link(Slot& s, uint64_t seq, const Who& by) {
   if (Attrs* a = s.attrs()) {
+    a->last_ref = by;
     a->n_va++;
     a->gain_seq = seq;
     if (a->refcount_known) a->refcount++;
@@ -113,15 +123,17 @@ void LifecycleTable::t9_unlink(Slot& s) {
   }
 }
 
-void LifecycleTable::t10_ref_drop(Slot& s) {
+void LifecycleTable::t10_ref_drop(Slot& s, const Who& by) {
   if (Attrs* a = s.attrs()) {
+    a->last_ref = by;
     if (a->refcount_known) a->refcount--;
   }
 }
 
-void LifecycleTable::t11_zombie(Slot& s, uint64_t seq) {
+void LifecycleTable::t11_zombie(Slot& s, uint64_t seq, const Who& by) {
   if (Attrs* a = s.attrs()) {
     Attrs frozen = *a;
+    frozen.last_ref = by;
     frozen.refcount = 0;
     frozen.refcount_known = true;
     s.st = Zombie{frozen, seq};
@@ -141,6 +153,8 @@ void LifecycleTable::destroy(uint64_t addr, Slot& s, const DeathInfo& d, bool ob
   t.comm = d.comm;
   t.observed = observed;
   t.certain = d.certain && observed;
+  t.created = a->created;
+  t.by = d.who;
   Attrs copy = *a;
   uint32_t gen = s.gen;
   s.st = t;

@@ -43,6 +43,22 @@ struct AddrHash {
   }
 };
 
+// Who did something to a lifecycle, when and from where: the evidence findings quote
+// (KASAN's "Allocated by" / "Freed by"). 24 bytes, so every live vm_bo can carry two;
+// stacks are the trace's deduplicated stack ids, never copies.
+struct Who {
+  uint64_t ts = 0;
+  uint32_t line = 0;         // JSONL line; 0 = none (or beyond 4 G lines)
+  uint32_t stack = 0;        // stack id + 1; 0 = no stack
+  int32_t tid = 0;
+  uint32_t comm : 24 = 0;    // interned comm id (0 = unknown)
+  uint32_t fn : 7 = 0;       // Fn of the event
+  uint32_t adopted : 1 = 0;  // `created` only: first seen, its creation was not observed
+  bool known() const { return ts != 0 || tid != 0 || line != 0; }
+};
+static_assert(sizeof(Who) == 24);
+static_assert(static_cast<unsigned>(Fn::count_) <= 128);
+
 // §D.2 attributes, alive only in ALLOCATED / REGISTERED and frozen in ZOMBIE.
 struct Attrs {
   uint64_t vm = 0;            // 0 = unknown
@@ -65,6 +81,8 @@ struct Attrs {
   bool reported_saturated = false;
   bool in_suspects = false;   // listed in Model::extobj_suspects
   bool indexed = false;       // listed in Model::registered
+  Who created;                // T1 (or first sight, `adopted`)
+  Who last_ref;               // last observed reference change (or creation)
 };
 
 struct Allocated { Attrs a; };
@@ -81,6 +99,8 @@ struct Destroyed {
   uint32_t comm = 0;          // interned comm id
   bool observed = true;       // false: closed as destroyed-unobserved (§D.1)
   bool certain = true;        // the lifecycle was certain when it ended
+  Who created;                // carried over from the live generation
+  Who by;                     // the event that destroyed it (stack included)
 };
 
 // The alternatives' order is relied on by Slot::life() and Slot::attrs().
@@ -150,6 +170,7 @@ struct DeathInfo {
   int32_t tid = 0;
   uint32_t comm = 0;
   bool certain = true;
+  Who who;                    // the same, with the stack, for findings' evidence
 };
 
 class LifecycleTable {
@@ -171,21 +192,21 @@ class LifecycleTable {
   // T2 / T3: ALLOCATED → REGISTERED (obtain created it / prealloc registered).
   static void t2_register(Slot& s);
   // T2' / T4 (found side) / T5: a reference gain on a REGISTERED vm_bo.
-  static void t2b_ref_gain(Slot& s, uint64_t seq);
+  static void t2b_ref_gain(Slot& s, uint64_t seq, const Who& by);
   // T6: extobj := snapshot.
   static void t6_extobj(Slot& s, K on_extobj);
   // T7: evicted := e; on_evict := snapshot.
   static void t7_evict(Slot& s, K evict, K on_evict);
   // T8: link: ref +1, n_va +1 (VA → key is recorded by the caller).
-  static void t8_link(Slot& s, uint64_t seq);
+  static void t8_link(Slot& s, uint64_t seq, const Who& by);
   // T9: unlink: n_va −1 (the put follows as its own event on K612).
   static void t9_unlink(Slot& s);
   // T10 (ret 0) / T13 (iterator put): ref −1.
-  static void t10_ref_drop(Slot& s);
+  static void t10_ref_drop(Slot& s, const Who& by);
   // T10 (ret 1), T4 (pre-allocation released), T12 (cleanup), T13: → DESTROYED.
   void destroy(uint64_t addr, Slot& s, const DeathInfo& d, bool observed = true);
   // T11: → ZOMBIE.
-  static void t11_zombie(Slot& s, uint64_t seq);
+  static void t11_zombie(Slot& s, uint64_t seq, const Who& by);
 
  private:
   LifecycleEvents& ev_;

@@ -112,6 +112,10 @@ class Model : public LifecycleEvents {
   // While an exit is handled: its matched entry's frame. Findings decided at an exit
   // carry the entry's stack, which (unlike a return probe's) names the call itself.
   const Frame* exit_frame = nullptr;
+  // The event being applied and its task (nullptr between events): transitions stamp
+  // who made them (Who) without every handler passing the event along.
+  const Event* cur_event = nullptr;
+  const Task* cur_task = nullptr;
 
   // ---- helpers (evidence.cpp) ----
   bool put_complete() const { return put_complete_hdr && !put_coverage_broken; }
@@ -151,6 +155,12 @@ class Model : public LifecycleEvents {
   uint32_t intern_comm(std::string_view c);
   std::string_view comm(uint32_t id) const { return id < comms.size() ? std::string_view(comms[id]) : std::string_view(); }
   DeathInfo death(const Event& e, const Task& t, bool certain = true) const;
+  // The event `e` of task `t` as evidence: time, task, line and the call's stack (an
+  // exit quotes its entry's stack, which names the call itself).
+  Who who(const Event& e, const Task& t) const;
+  Who who_now() const { return cur_event && cur_task ? who(*cur_event, *cur_task) : Who{}; }
+  // Evidence for a finding about `subj` (history) or at `e` (held locks).
+  void add_evidence(Finding& f, const Event* e, const Subject& subj) const;
   Attrs attrs_from_snapshot(const Event& e, uint64_t vm, uint64_t obj) const;
   LifeState adopted_state(const Event& e, bool* sure) const;
   // The latest generation at `addr`, adopting one from the event's snapshot if the

@@ -4,6 +4,7 @@
 // (ctest fixture vm_guest_run); these tests compare what it left in the results
 // directory with tests/vm/exerciser/scenarios.tsv, exactly.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <cctype>
 #include <cstdlib>
@@ -148,6 +149,40 @@ TEST_P(ScenarioTest, RecordThenLintMatchesTable) {
   const std::string live_rc = status_of(session() / "live.rc");
   if (live_rc == "0" || live_rc == "1") {
     EXPECT_EQ(rc, live_rc) << "lint and live disagree on the exit status";
+  }
+}
+
+// KASAN-style evidence: a double put or a use after free quotes who created the vm_bo
+// and who destroyed it, each with a symbolized kernel stack, live and via record + lint.
+TEST_P(ScenarioTest, HistoryFindingsQuoteCreationAndDestructionStacks) {
+  gvt::vmtest::Window w;
+  const bool windowed = batch_mode() && gvt::vmtest::read_window(dir() / "window", w);
+  for (const char* file : {"live.json", "lint.json"}) {
+    auto got = gvt::vmtest::read_findings(session() / file);
+    if (!got.error.empty()) continue;  // the exact-findings tests report that
+    for (const auto& e : got.entries) {
+      if (windowed && !(e.has_ts && w.contains(e.ts))) continue;
+      if (e.key != "double-put:violation:error" && e.key != "use-after-free:violation:error") continue;
+      simdjson::dom::parser parser;
+      simdjson::dom::element o;
+      ASSERT_EQ(parser.parse(e.line).get(o), simdjson::SUCCESS) << e.line;
+      for (const char* who : {"created", "destroyed"}) {
+        simdjson::dom::element w2;
+        ASSERT_EQ(o[who].get(w2), simdjson::SUCCESS) << file << ": no '" << who << "' in " << e.line;
+        uint64_t tid = 0;
+        EXPECT_EQ(w2["tid"].get(tid), simdjson::SUCCESS) << e.line;
+        EXPECT_GT(tid, 0u) << e.line;
+        simdjson::dom::array frames;
+        ASSERT_EQ(w2["stack"].get(frames), simdjson::SUCCESS) << file << ": '" << who << "' has no stack: " << e.line;
+        ASSERT_GT(frames.size(), 0u) << e.line;
+        bool named = false;
+        for (simdjson::dom::element fr : frames) {
+          std::string_view t;
+          if (fr.get(t) == simdjson::SUCCESS && t.find("[gpuvm_exerciser]") != std::string_view::npos) named = true;
+        }
+        EXPECT_TRUE(named) << file << ": the " << who << " stack does not reach the exerciser: " << e.line;
+      }
+    }
   }
 }
 

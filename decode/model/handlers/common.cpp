@@ -123,7 +123,7 @@ void make_zombie(Model& m, uint64_t addr, Slot& s, LifeState from) {
     m.extobj_suspects.erase(addr);
     a->in_suspects = false;
   }
-  LifecycleTable::t11_zombie(s, m.seq);  // T11
+  LifecycleTable::t11_zombie(s, m.seq, m.who_now());  // T11
   m.note(addr, s, from, "zombie");
 }
 

@@ -37,7 +37,7 @@ Slot* returned_registered(Model& m, const Event& e, const Task& t, uint64_t p, c
     *newly = true;
     m.note(p, *s, from, "registered");
   } else {
-    LifecycleTable::t2b_ref_gain(*s, m.seq);  // T2' / T5
+    LifecycleTable::t2b_ref_gain(*s, m.seq, m.who(e, t));  // T2' / T5
     m.note(p, *s, from, "ref +1");
   }
   return s;

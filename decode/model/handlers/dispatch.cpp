@@ -192,11 +192,15 @@ void apply_event(Model& m, const Event& e) {
   if (t.ww_unlock_pending && !(e.fn == Fn::mutex_unlock && arg(e, A_LOCK) == t.ww_unlock_addr))
     t.ww_unlock_pending = false;
   if (m.pending_vm_puts) cancel_pending_puts(m, e);
+  m.cur_event = &e;
+  m.cur_task = &t;
   if (e.phase == Phase::entry)
     on_entry(m, e, t);
   else
     on_exit(m, e, t);
   m.exit_frame = nullptr;
+  m.cur_event = nullptr;
+  m.cur_task = nullptr;
   if (m.observer) m.observer->on_applied(e, m.touched);
 }
 

@@ -62,7 +62,7 @@ void put_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) {
   On o{e, t, addr, s, f.vm ? f.vm : m.event_vm(e, s->attrs())};
   LifeState from = s->life();
   if (!ret_true(e)) {
-    LifecycleTable::t10_ref_drop(*s);  // T10 / T13, ret 0
+    LifecycleTable::t10_ref_drop(*s, m.who(e, t));  // T10 / T13, ret 0
     m.note(addr, *s, from, "ref -1");
     return;
   }

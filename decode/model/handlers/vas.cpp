@@ -75,7 +75,7 @@ void link_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) 
   Slot* s = matched ? latest(m, addr) : live_for(m, addr, e, t);
   if (!s || !s->alive() || (matched && s->gen != f.gen)) return;
   LifeState from = s->life();
-  LifecycleTable::t8_link(*s, m.seq);  // T8
+  LifecycleTable::t8_link(*s, m.seq, m.who(e, t));  // T8
   absorb(m, *s, e);
   if (va) {
     VaRec& r = m.vas[va];
@@ -102,7 +102,7 @@ void unlink_defer_exit(Model& m, const Event& e, Task& t, const Frame& f, bool m
     return;
   }
   if (f.refcount != 1) {
-    LifecycleTable::t10_ref_drop(*s);
+    LifecycleTable::t10_ref_drop(*s, m.who(e, t));
     m.note(f.vm_bo, *s, from, "ref -1");
     return;
   }
