@@ -89,7 +89,7 @@ if ((check)); then
   # each with its kernel stack (the line ends in ':' and a frame follows).
   block=$(tr -d '\r' < "$out/demo.txt" | sed -n '/error: double-put:/,/see: gpuvm-trace explain double-put/p')
   for who in created destroyed; do
-    grep -A1 "^  $who by task [0-9]* (.*):\$" <<<"$block" | grep -q '^    [^ ]' ||
+    grep -A1 "^  $who by task [0-9]* (.*) at ts=.*:\$" <<<"$block" | grep -q '^    [^ ]' ||
       { cat "$out/demo.txt" >&2; die "the demo's double-put finding lacks the $who-by stack"; }
   done
   echo "demo.sh --check: ok"
