@@ -20,6 +20,9 @@ void add_replay_command(CLI::App& app, int& exit_status);
 void add_convert_command(CLI::App& app, int& exit_status);
 // `rules` and `explain` (cli/rules_cmd.cpp): the rules catalogue.
 void add_rules_commands(CLI::App& app, int& exit_status);
+// Hidden `generate man|bash-completion` (cli/manpage.cpp); registered last, since it
+// describes every other subcommand.
+void add_generate_command(CLI::App& app, int& exit_status);
 
 }  // namespace gvt::cli
 

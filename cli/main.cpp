@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
 #ifdef GVT_HAVE_LIVE
   add_live_commands(app, exit_status);
 #endif
+  gvt::cli::add_generate_command(app, exit_status);
 
   try {
     app.parse(argc, argv);  // subcommand callbacks run here and set exit_status

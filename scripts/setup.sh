@@ -37,6 +37,7 @@ pkgs=(
   libcli11-dev libfmt-dev libsimdjson-dev libgtest-dev libxxhash-dev robin-map-dev
   libelf-dev zlib1g-dev clang llvm
   qemu-system-x86 busybox-static cpio kmod xz-utils dwarves
+  man-db dpkg-dev
 )
 bp_pkgs=(libbpf-dev bpftool)
 
