@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `gpuvm-trace convert`: JSON Lines <-> .gvt, record for record.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "decode/trace_io.h"
+#include "decode/model/trace_event_export.h"
 
 namespace gvt::cli {
 namespace {
@@ -29,11 +32,53 @@ bool same_file(const std::string& a, const std::string& b) {
   return std::filesystem::equivalent(a, b, ec) && !ec;
 }
 
+// Trace Event Format JSON for ui.perfetto.dev / chrome://tracing (the exporter lives
+// in decode/model: it needs the lifecycle model and the findings).
+int run_perfetto(const ConvertArgs& a) {
+  std::FILE* out = a.out == "-" ? stdout : std::fopen(a.out.c_str(), "w");
+  if (!out) {
+    print_error(fmt::format("convert: cannot create {}: {}", a.out, std::strerror(errno)));
+    return kExitUsage;
+  }
+  auto remove_out = [&] {
+    if (a.out == "-") return;
+    std::fclose(out);
+    std::error_code ec;
+    std::filesystem::remove(a.out, ec);
+  };
+  CheckerOptions co;
+  co.report_info = true;  // a timeline shows every finding, infos included
+  TraceEventExporter ex(out, co);
+  ReadResult r;
+  try {
+    r = read_trace(a.in, ex, ReadOptions{a.keep_going});
+  } catch (const std::exception& e) {
+    remove_out();
+    print_error(fmt::format("convert: {}", e.what()));
+    return kExitUsage;
+  }
+  if (!report_read_result(r, a.in)) {
+    remove_out();
+    return kExitUsage;
+  }
+  if (!ex.finish()) {
+    remove_out();
+    print_error(fmt::format("convert: error writing {}", a.out));
+    return kExitUsage;
+  }
+  if (a.out != "-" && std::fclose(out) != 0) {
+    print_error(fmt::format("convert: error writing {}", a.out));
+    return kExitUsage;
+  }
+  return kExitClean;
+}
+
 int run_convert(const ConvertArgs& a) {
   if (same_file(a.in, a.out)) {
     print_error(fmt::format("convert: {} is both input and output; write to another file", a.out));
     return kExitUsage;
   }
+  if (a.format == "perfetto") return run_perfetto(a);
   Format fmt_out = a.format.empty() ? format_for_path(a.out)
                                     : (a.format == "gvt" ? Format::gvt : Format::jsonl);
   std::unique_ptr<TraceWriter> w;
@@ -68,17 +113,21 @@ int run_convert(const ConvertArgs& a) {
 
 void add_convert_command(CLI::App& app, int& exit_status) {
   auto a = std::make_shared<ConvertArgs>();
-  CLI::App* sub = app.add_subcommand("convert", "Convert a trace between JSON Lines and .gvt without loss");
+  CLI::App* sub = app.add_subcommand(
+      "convert", "Convert a trace between JSON Lines and .gvt without loss, or export it as a Perfetto timeline");
   sub->add_option("IN", a->in, "Input trace (format detected; - reads standard input)")->required();
   sub->add_option("-o,--output", a->out, "Output file (- writes standard output)")->required();
-  sub->add_option("--format", a->format, "Output format (default: .gvt extension -> gvt, else jsonl)")
-      ->check(CLI::IsMember({"jsonl", "gvt"}));
+  sub->add_option("--format,--to", a->format,
+                  "Output format: jsonl, gvt, or perfetto (Trace Event Format JSON for ui.perfetto.dev "
+                  "and chrome://tracing); default: .gvt extension -> gvt, else jsonl")
+      ->check(CLI::IsMember({"jsonl", "gvt", "perfetto"}));
   sub->add_flag("--keep-going", a->keep_going, "Skip malformed input lines (the output then lacks them)");
   sub->footer(
       "EXAMPLES:\n"
       "    gpuvm-trace convert trace.jsonl -o trace.gvt     # compact binary for big traces\n"
       "    gpuvm-trace convert trace.gvt -o trace.jsonl     # back to JSON Lines, byte for byte\n"
-      "    gpuvm-trace convert trace.gvt -o - --format jsonl | less");
+      "    gpuvm-trace convert trace.gvt -o - --format jsonl | less\n"
+      "    gpuvm-trace convert --to perfetto trace.gvt -o trace.json   # open in ui.perfetto.dev");
   sub->callback([a, &exit_status] { exit_status = run_convert(*a); });
 }
 

@@ -17,6 +17,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "tests/cli/trace_event_check.h"
+
 namespace {
 
 const std::string kBin = GVT_BIN;
@@ -582,4 +584,43 @@ TEST(Rules, ReadmeTableIsTheCatalogue) {
   EXPECT_EQ(r.status, 0);
   EXPECT_EQ(readme.substr(a + open.size(), b - a - open.size()), r.out)
       << "README.md's rules table is stale: paste `gpuvm-trace rules -f markdown` into it";
+}
+
+// `convert --to perfetto` of every spec trace keeps the Trace Event Format's rules and
+// carries every finding lint reports (infos included).
+TEST(Perfetto, SpecTracesExportWellFormedTimelinesWithEveryFinding) {
+  size_t files = 0, with_findings = 0;
+  for (const auto& ent : std::filesystem::directory_iterator(GVT_SPEC_TRACES)) {
+    if (ent.path().extension() != ".jsonl") continue;
+    const std::string in = ent.path().string();
+    std::string out = tmp(ent.path().stem().string() + ".perfetto.json");
+    Proc c = run("convert --to perfetto '" + in + "' -o '" + out + "'");
+    ASSERT_EQ(c.status, 0) << in << ": " << c.err;
+    Proc l = run("lint --info -f json '" + in + "'");
+    auto want = gvt::test::findings_of_lint_json(l.out);
+    std::string why = gvt::test::check_trace_events(slurp(out), want);
+    EXPECT_EQ(why, "") << in;
+    ++files;
+    with_findings += !want.empty();
+    std::remove(out.c_str());
+  }
+  EXPECT_GT(files, 80u);
+  EXPECT_GT(with_findings, 50u);
+}
+
+TEST(Perfetto, TracksSpansLocksAndFlows) {
+  std::string out = tmp("dp.json");
+  Proc c = run("convert --to perfetto " + data("error.jsonl") + " -o '" + out + "'");
+  ASSERT_EQ(c.status, 0) << c.err;
+  std::string j = slurp(out);
+  EXPECT_TRUE(has(j, "\"thread_name\",\"args\":{\"name\":\"vm_bo " + kB + "#1\"}")) << j.substr(0, 2000);
+  EXPECT_TRUE(has(j, "\"ph\":\"B\",\"pid\":1")) << "no vm_bo life slice";
+  EXPECT_TRUE(has(j, "\"name\":\"drm_gpuvm_bo_extobj_add\",\"cat\":\"call\"")) << "no call instant";
+  EXPECT_TRUE(has(j, "\"cat\":\"lock\"")) << "no lock hold slice";
+  EXPECT_TRUE(has(j, "\"name\":\"error: extobj-add-unlocked\",\"cat\":\"finding\"")) << "no finding";
+  EXPECT_TRUE(has(j, "\"stack\":[\"drm_gpuvm_bo_extobj_add+0x0 [drm_gpuvm]\"")) << "finding lacks its stack";
+  EXPECT_TRUE(has(j, "\"ph\":\"s\"") && has(j, "\"ph\":\"f\"")) << "no flow from the vm_bo to the finding";
+  std::remove(out.c_str());
+  Proc bad = run("convert --to svg " + data("error.jsonl") + " -o '" + out + "'");
+  EXPECT_EQ(bad.status, 2);
 }

@@ -5,6 +5,11 @@
 // directory with tests/vm/exerciser/scenarios.tsv, exactly.
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/wait.h>
+
+#include <optional>
+
+#include "tests/cli/trace_event_check.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -220,6 +225,37 @@ TEST(Guest, ScenarioTableIsReadable) {
       EXPECT_TRUE(s.expected.empty()) << s.name << " must expect no finding at all";
     }
   }
+}
+
+// Runs the host's gpuvm-trace on a guest result; stdout, or nullopt on failure.
+std::optional<std::string> host_run(const std::string& args) {
+  std::string cmd = std::string("'") + GVT_BIN + "' " + args + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return std::nullopt;
+  std::string out;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = pclose(p);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) > 1) return std::nullopt;
+  return out;
+}
+
+// The recorded guest trace exports to a well-formed Perfetto timeline that carries
+// every finding lint reports on it.
+TEST(Guest, PerfettoExportOfTheRecordedTraceIsWellFormed) {
+  fs::path trace = (batch_mode() ? results_dir() / "batch" : results_dir() / "s" / "demo") / "trace.jsonl";
+  ASSERT_TRUE(fs::exists(trace)) << "no recorded trace at " << trace;
+  auto lint = host_run("lint --info -f json '" + trace.string() + "'");
+  ASSERT_TRUE(lint) << "lint of " << trace << " failed";
+  auto want = gvt::test::findings_of_lint_json(*lint);
+  EXPECT_FALSE(want.empty()) << "the recorded guest trace should hold the buggy scenarios' findings";
+  auto json = host_run("convert --to perfetto '" + trace.string() + "' -o -");
+  ASSERT_TRUE(json) << "convert --to perfetto failed";
+  size_t events = 0;
+  EXPECT_EQ(gvt::test::check_trace_events(*json, want, &events), "");
+  std::cout << "perfetto export of " << trace << ": " << events << " trace events, " << want.size()
+            << " findings\n";
 }
 
 TEST(Guest, ExerciserLoaded) {
