@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "decode/redact.h"
 #include "decode/trace_io.h"
 #include "decode/model/trace_event_export.h"
 
@@ -24,7 +25,16 @@ struct ConvertArgs {
   std::string out;
   std::string format;  // empty: from OUT's extension
   bool keep_going = false;
+  bool redact = false;
+  bool redact_comm = false;
 };
+
+// read_trace into `sink`, through a Redactor when asked.
+ReadResult read_into(const ConvertArgs& a, RecordSink& sink) {
+  if (!a.redact && !a.redact_comm) return read_trace(a.in, sink, ReadOptions{a.keep_going});
+  Redactor red(sink, RedactOptions{a.redact_comm});
+  return read_trace(a.in, red, ReadOptions{a.keep_going});
+}
 
 bool same_file(const std::string& a, const std::string& b) {
   if (a == "-" || b == "-") return false;
@@ -51,7 +61,7 @@ int run_perfetto(const ConvertArgs& a) {
   TraceEventExporter ex(out, co);
   ReadResult r;
   try {
-    r = read_trace(a.in, ex, ReadOptions{a.keep_going});
+    r = read_into(a, ex);
   } catch (const std::exception& e) {
     remove_out();
     print_error(fmt::format("convert: {}", e.what()));
@@ -92,7 +102,7 @@ int run_convert(const ConvertArgs& a) {
   try {
     // The writer is a RecordSink: every record, opaque ones and the footer included,
     // goes through unchanged.
-    r = read_trace(a.in, *w, ReadOptions{a.keep_going});
+    r = read_into(a, *w);
     w->close();
   } catch (const std::exception& e) {
     print_error(fmt::format("convert: {}", e.what()));
@@ -121,13 +131,18 @@ void add_convert_command(CLI::App& app, int& exit_status) {
                   "Output format: jsonl, gvt, or perfetto (Trace Event Format JSON for ui.perfetto.dev "
                   "and chrome://tracing); default: .gvt extension -> gvt, else jsonl")
       ->check(CLI::IsMember({"jsonl", "gvt", "perfetto"}));
+  sub->add_flag("--redact", a->redact,
+                "Replace every kernel address by a keyed hash (random key per run; identity kept "
+                "within the trace, stack symbols and offsets kept); header says redacted: true");
+  sub->add_flag("--redact-comm", a->redact_comm, "With --redact: hash task names too (implies --redact)");
   sub->add_flag("--keep-going", a->keep_going, "Skip malformed input lines (the output then lacks them)");
   sub->footer(
       "EXAMPLES:\n"
       "    gpuvm-trace convert trace.jsonl -o trace.gvt     # compact binary for big traces\n"
       "    gpuvm-trace convert trace.gvt -o trace.jsonl     # back to JSON Lines, byte for byte\n"
       "    gpuvm-trace convert trace.gvt -o - --format jsonl | less\n"
-      "    gpuvm-trace convert --to perfetto trace.gvt -o trace.json   # open in ui.perfetto.dev");
+      "    gpuvm-trace convert --to perfetto trace.gvt -o trace.json   # open in ui.perfetto.dev\n"
+      "    gpuvm-trace convert --redact trace.gvt -o share.jsonl      # for a public bug report");
   sub->callback([a, &exit_status] { exit_status = run_convert(*a); });
 }
 

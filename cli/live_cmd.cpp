@@ -26,6 +26,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
+#include "decode/redact.h"
 #include "decode/trace_io.h"
 #include "decode/model/checker.h"
 
@@ -43,6 +44,8 @@ struct LiveArgs {
   // record
   std::string output;
   std::string out_format;  // "" = from the file name
+  bool redact = false;
+  bool redact_comm = false;
   // both
   int pid = 0;
   std::string comm;
@@ -250,6 +253,7 @@ int run(const LiveArgs& a) {
     std::unique_ptr<FindingPrinter> printer;
     std::unique_ptr<Checker> checker;
     std::unique_ptr<TraceWriter> writer;
+    std::unique_ptr<Redactor> redactor;
     RecordSink* sink;
     if (a.record) {
       Format f = a.out_format.empty() ? format_for_path(a.output)
@@ -261,6 +265,10 @@ int run(const LiveArgs& a) {
         return kExitUsage;
       }
       sink = writer.get();
+      if (a.redact || a.redact_comm) {
+        redactor = std::make_unique<Redactor>(*writer, RedactOptions{a.redact_comm});
+        sink = redactor.get();
+      }
     } else {
       printer = std::make_unique<FindingPrinter>(oo, stdout);
       CheckerOptions co;
@@ -362,6 +370,9 @@ void add_live_commands(CLI::App& app, int& exit_status) {
   CLI::App* r = app.add_subcommand("record", "Trace drm_gpuvm into a trace file for lint and replay");
   r->add_option("-o,--output", rec->output, "Trace file (.gvt = binary, else JSON Lines; - = stdout)");
   r->add_option("--format", rec->out_format, "Force the output format")->check(CLI::IsMember({"gvt", "jsonl"}));
+  r->add_flag("--redact", rec->redact,
+              "Write kernel addresses as keyed hashes (random key per run), for sharing");
+  r->add_flag("--redact-comm", rec->redact_comm, "With --redact: hash task names too (implies --redact)");
   add_common(r, *rec);
   r->callback([rec, &exit_status] { exit_status = run(*rec); });
 }

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 
 #include <optional>
+#include <set>
 
+#include "tests/cli/redaction_check.h"
 #include "tests/cli/trace_event_check.h"
 
 #include <cctype>
@@ -256,6 +258,39 @@ TEST(Guest, PerfettoExportOfTheRecordedTraceIsWellFormed) {
   EXPECT_EQ(gvt::test::check_trace_events(*json, want, &events), "");
   std::cout << "perfetto export of " << trace << ": " << events << " trace events, " << want.size()
             << " findings\n";
+}
+
+// A redacted copy of the recorded guest trace lints to the same findings, addresses
+// replaced one to one, and keeps no address of the original.
+TEST(Guest, RedactedRecordedTraceLintsToTheSameFindings) {
+  fs::path trace = (batch_mode() ? results_dir() / "batch" : results_dir() / "s" / "demo") / "trace.jsonl";
+  ASSERT_TRUE(fs::exists(trace)) << "no recorded trace at " << trace;
+  fs::path plain = results_dir() / "redact-plain.jsonl", red = results_dir() / "redact-red.jsonl";
+  ASSERT_TRUE(host_run("convert '" + trace.string() + "' -o '" + plain.string() + "' --format jsonl"));
+  ASSERT_TRUE(host_run("convert --redact '" + trace.string() + "' -o '" + red.string() + "' --format jsonl"));
+  auto lp = host_run("lint --info -f json '" + plain.string() + "'");
+  auto lr = host_run("lint --info -f json '" + red.string() + "'");
+  ASSERT_TRUE(lp && lr);
+  EXPECT_NE(lp->find("\"type\":\"violation\""), std::string::npos) << "the guest trace should have findings";
+  EXPECT_EQ(gvt::test::same_findings_modulo_addresses(*lp, *lr, false), "");
+  auto redacted = slurp(red);
+  ASSERT_TRUE(redacted);
+  EXPECT_NE(redacted->find("\"redacted\":true"), std::string::npos);
+  // The guest's kernel addresses (0xff...) are all gone; module symbols are kept.
+  auto orig = slurp(plain);
+  ASSERT_TRUE(orig);
+  auto addrs = [](const std::string& t) {
+    std::set<std::string> v;
+    for (size_t p = t.find("\"0xff"); p != std::string::npos; p = t.find("\"0xff", p + 1))
+      v.insert(t.substr(p, t.find('"', p + 1) - p + 1));
+    return v;
+  };
+  std::set<std::string> before = addrs(*orig);
+  EXPECT_FALSE(before.empty());
+  for (const std::string& a : addrs(*redacted)) ASSERT_EQ(before.count(a), 0u) << a << " survived redaction";
+  EXPECT_NE(redacted->find("gpuvm_exerciser"), std::string::npos) << "stack modules must be kept";
+  fs::remove(plain);
+  fs::remove(red);
 }
 
 TEST(Guest, ExerciserLoaded) {
