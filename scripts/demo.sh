@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# See gpuvm-trace catch real GPUVM bugs: boots the Debian 6.12 kernel in QEMU (the
-# real drm_gpuvm.ko), attaches `gpuvm-trace live` and runs the exerciser module's
-# `demo` scenario, a mix of correct driver sequences and buggy ones. The findings
-# print on your terminal as they happen.
+# See gpuvm-trace catch real GPUVM bugs: boots a Debian kernel in QEMU (Debian's 6.12
+# by default; the real drm_gpuvm.ko), attaches `gpuvm-trace live` and runs the
+# exerciser module's `demo` scenario, a mix of correct driver sequences and buggy
+# ones. The findings print on your terminal as they happen.
 #
-# Usage: scripts/demo.sh            (after scripts/setup.sh and scripts/build.sh; root)
-#        scripts/demo.sh --check    non-interactive self-check (ctest vm_demo): quiet,
-#                                   fails unless the demo's bugs were reported
-# Environment: GVT_BIN (default build/gpuvm-trace), GVT_CACHE (kernel cache).
+# Usage: scripts/demo.sh [--kernel K] [--check]   (after scripts/setup.sh and
+#                                   scripts/build.sh; as root)
+#        --kernel K   guest kernel: a series (6.12, the default, or 7.2: Debian's
+#                     newest, from trixie-backports) or an exact Debian release
+#                     (e.g. 7.2.12+deb13-amd64); same as GVT_KVER=K
+#        --check      non-interactive self-check (ctest vm_demo): quiet, fails
+#                     unless the demo's bugs were reported
+# Environment: GVT_BIN (default build/gpuvm-trace), GVT_CACHE (kernel cache), GVT_KVER.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,8 +48,15 @@ if [[ ${1:-} == --guest ]]; then
 fi
 
 check=0
-[[ ${1:-} == --check ]] && check=1
-[[ $# -eq 0 || $check -eq 1 ]] || die "usage: scripts/demo.sh [--check]"
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --check) check=1; shift ;;
+    --kernel) [[ $# -ge 2 && -n $2 ]] || die "--kernel needs a series (6.12, 7.2) or a Debian release"
+              export GVT_KVER=$2; shift 2 ;;
+    *) die "usage: scripts/demo.sh [--kernel 6.12|7.2|RELEASE] [--check]" ;;
+  esac
+done
+kname=${GVT_KVER:-6.12}
 [[ $(id -u) -eq 0 ]] || die "must run as root (QEMU shares / with the guest); try: sudo $0"
 
 bin=${GVT_BIN:-$repo/build/gpuvm-trace}
@@ -53,13 +64,13 @@ bin=${GVT_BIN:-$repo/build/gpuvm-trace}
 [[ -e $repo/tests/vm/exerciser/scenarios.tsv ]] || die "tests/vm/exerciser/ is missing; the demo needs the exerciser module"
 
 if ((!check)); then
-  cat <<'EOT'
-== gpuvm-trace demo ==
-A QEMU guest boots Debian's 6.12 kernel with the real drm_gpuvm.ko and this
+  cat <<EOT
+== gpuvm-trace demo (guest kernel: Debian $kname) ==
+A QEMU guest boots Debian's $kname kernel with the real drm_gpuvm.ko and this
 machine's filesystem (first run: the kernel is downloaded into /var/cache/gpuvm-trace).
-In the guest, `gpuvm-trace live` attaches eBPF probes to drm_gpuvm_bo_* and
+In the guest, \`gpuvm-trace live\` attaches eBPF probes to drm_gpuvm_bo_* and
 ww_mutex_*; then the test module gpuvm_exerciser drives drm_gpuvm like a GPU driver:
-correct bind/unbind sequences (nouveau- and xe-style) and three bugs the 6.12 kernel
+correct bind/unbind sequences (nouveau- and xe-style) and three bugs the kernel
 does not notice: an extobj add without the VM's dma-resv held, a double put of a
 vm_bo, and a final put without the BO's lock. Only the bugs should be reported.
 (QEMU emulates the CPU here, so booting and attaching take a little while.)

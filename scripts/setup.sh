@@ -38,6 +38,7 @@ pkgs=(
   libelf-dev zlib1g-dev clang llvm
   qemu-system-x86 busybox-static cpio kmod xz-utils dwarves
   man-db dpkg-dev
+  debootstrap util-linux
 )
 bp_pkgs=(libbpf-dev bpftool)
 

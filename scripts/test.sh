@@ -19,7 +19,9 @@ if ! ctest --test-dir build --output-on-failure "$@"; then
 fi
 # ctest hides the output of passing tests; the tracer's cost in the guest's stress
 # scenario is a measurement worth seeing on every run (no assertion on it).
-judge=build/tests/vm/vm_scenario_test
-if [[ -x $judge && -d build/tests/vm/results/s/stress ]]; then
-  "$judge" --gtest_filter='Stress.*' 2>/dev/null | grep '^stress' || true
-fi
+for k in 6.12 7.2; do
+  judge=build/tests/vm/vm_scenario_test_${k//./_}
+  if [[ -x $judge && -d build/tests/vm/results-$k/s/stress ]]; then
+    "$judge" --gtest_filter='Stress.*' 2>/dev/null | sed -n "s/^stress/stress ($k guest)/p" || true
+  fi
+done

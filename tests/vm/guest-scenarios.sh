@@ -4,7 +4,8 @@
 # $GVT_OUT and the ctest tests (vm_scenario_test) judge them on the host.
 #
 # Usage (in the guest): GVT_BIN=/path/to/gpuvm-trace bash tests/vm/guest-scenarios.sh [SCENARIO...]
-#   default: every scenario of tests/vm/exerciser/scenarios.tsv.
+#   default: every scenario of tests/vm/exerciser/scenarios.tsv that runs on this
+#   kernel (its series column, from `uname -r`, is not "n/a").
 #
 # The tracers: `gpuvm-trace live -f json` and `gpuvm-trace record -o F` run side by
 # side in the background; once both printed "gpuvm-trace: attached N probes" on
@@ -58,10 +59,19 @@ scenarios=()
 if (($#)); then
   scenarios=("$@")
 else
-  # First column, in table order; '#' comments and a header row are skipped. The
-  # two halves of midflight are driven through the "midflight" row.
-  mapfile -t scenarios < <(awk -F'\t' '/^[[:space:]]*(#|$)/ {next} $1=="scenario" {next}
-      $1 ~ /^midflight-(setup|finish)$/ {next} !seen[$1]++ {print $1}' "$tsv")
+  # First column, in table order, of the rows whose cell for this kernel series
+  # (header column named e.g. 7.2) is not "n/a"; '#' comments are skipped. The two
+  # halves of midflight are driven through the "midflight" row.
+  series=$(uname -r | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+  mapfile -t scenarios < <(awk -F'\t' -v k="$series" '
+      /^[[:space:]]*(#|$)/ {next}
+      $1=="scenario" { col = 0; for (i = 2; i <= NF; i++) if ($i == k) col = i
+                       if (NF == 2 && col == 0) col = 2
+                       if (col == 0) { print "NO-COLUMN"; exit } next }
+      $1 ~ /^midflight-(setup|finish)$/ {next}
+      col && $col ~ /^[[:space:]]*n\/a[[:space:]]*$/ {next}
+      !seen[$1]++ {print $1}' "$tsv")
+  [[ ${scenarios[0]:-} != NO-COLUMN ]] || die "$tsv has no column for kernel series $series"
 fi
 ((${#scenarios[@]})) || die "no scenarios in $tsv"
 

@@ -13,7 +13,7 @@ set -e
 test "$(uname -r)" = "$GVT_KVER"
 test "$(pwd)" = "$GVT_REPO"
 for m in drm drm_exec drm_gpuvm; do grep -q "^$m " /proc/modules; done
-grep -q "^drm_gpuvm_bo_put.part.0 \[drm_gpuvm\]" /sys/kernel/tracing/available_filter_functions
+grep -Eq "^drm_gpuvm_bo_put(\.part\.0)? \[drm_gpuvm\]" /sys/kernel/tracing/available_filter_functions
 grep -qx "ww_mutex_lock" /sys/kernel/tracing/available_filter_functions
 test -e /sys/kernel/btf/drm_gpuvm
 mountpoint -q /sys/fs/bpf && mountpoint -q /sys/kernel/debug

@@ -34,7 +34,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 }  // namespace
 
-std::vector<Scenario> load_scenario_table(const std::filesystem::path& p, std::string& err) {
+std::vector<Scenario> load_scenario_table(const std::filesystem::path& p, const std::string& series,
+                                          std::string& err) {
   std::vector<Scenario> out;
   std::ifstream in(p);
   if (!in) {
@@ -44,22 +45,47 @@ std::vector<Scenario> load_scenario_table(const std::filesystem::path& p, std::s
   static const std::set<std::string> kinds{"violation", "unknown", "info"};
   static const std::set<std::string> sevs{"error", "warning", "info"};
   std::set<std::string> seen;
+  // Column of this kernel's findings (1 = the only one, when the table has no header).
+  size_t col = 1;
+  bool header_seen = false;
   std::string line;
   for (int no = 1; std::getline(in, line); ++no) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
-    const auto tab = line.find('\t');
-    Scenario s;
-    s.name = line.substr(0, tab);
-    while (!s.name.empty() && s.name.back() == ' ') s.name.pop_back();
-    if (s.name == "scenario" || s.name == "midflight-setup" || s.name == "midflight-finish") continue;
+    auto cells = split(line, '\t');
+    for (auto& c : cells) {
+      while (!c.empty() && c.back() == ' ') c.pop_back();
+      while (!c.empty() && c.front() == ' ') c.erase(0, 1);
+    }
     const std::string where = p.string() + ":" + std::to_string(no) + ": ";
+    Scenario s;
+    s.name = cells[0];
+    if (s.name == "scenario") {
+      header_seen = true;
+      col = 0;
+      for (size_t i = 1; i < cells.size(); ++i) {
+        if (cells[i] == series) col = i;
+      }
+      // A header with only a findings column (old layout) holds for every kernel.
+      if (col == 0 && cells.size() == 2 && (cells[1] == "findings" || cells[1].empty())) col = 1;
+      if (col == 0) {
+        err = where + "no column for kernel series '" + series + "' in the header";
+        return out;
+      }
+      continue;
+    }
+    if (s.name == "midflight-setup" || s.name == "midflight-finish") continue;
     if (!seen.insert(s.name).second) {
       err = where + "scenario '" + s.name + "' listed twice";
       return out;
     }
-    const std::string rest = tab == std::string::npos ? "" : line.substr(tab + 1);
+    const std::string rest = col < cells.size() ? cells[col] : "";
+    if (header_seen && col >= cells.size()) {
+      err = where + "scenario '" + s.name + "' has no cell for kernel series '" + series + "' (want findings, - or n/a)";
+      return out;
+    }
+    if (rest == "n/a") continue;  // not run on this kernel
     for (const auto& tok : split_ws(rest)) {
       if (tok == "-") continue;
       const auto f = split(tok, ':');

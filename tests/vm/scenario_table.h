@@ -21,11 +21,16 @@ struct Scenario {
   friend std::ostream& operator<<(std::ostream& os, const Scenario& s) { return os << s.name; }
 };
 
-// Lines: `scenario<TAB>rule:kind:severity:count ...` ('-' or nothing = no finding);
-// '#' comments, blank lines and a `scenario` header row are skipped; the
-// midflight-setup/-finish halves are driven through the `midflight` row. On error
-// returns what was parsed so far and sets `err` (file and line named).
-std::vector<Scenario> load_scenario_table(const std::filesystem::path& p, std::string& err);
+// Header `scenario<TAB><series><TAB><series>...[<TAB>why]` names one findings column
+// per guest kernel series (e.g. 6.12, 7.2); each row then gives, per kernel,
+// `rule:kind:severity:count ...` ('-' = no finding) or `n/a` (the scenario does not
+// run on that kernel; the why column says why). Without kernel columns the one
+// findings column holds for every kernel. '#' comments and blank lines are skipped;
+// the midflight-setup/-finish halves are driven through the `midflight` row.
+// Returns the scenarios that run on `series`. On error returns what was parsed so far
+// and sets `err` (file and line named).
+std::vector<Scenario> load_scenario_table(const std::filesystem::path& p, const std::string& series,
+                                          std::string& err);
 
 struct FindingEntry {
   std::string key;     // rule:kind:severity

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run a command as root inside a QEMU guest booted on the Debian 6.12 kernel, with the
-# host's own filesystem as the guest's userspace (virtme-ng style, real-kernel.md).
+# Run a command as root inside a QEMU guest booted on a Debian kernel (6.12 unless
+# GVT_KVER picks another, e.g. GVT_KVER=7.2), with the host's own filesystem as the
+# guest's userspace (virtme-ng style, real-kernel.md).
 #
 # Usage: tests/vm/vm-run.sh [--timeout SECONDS] [--out DIR] [--mem MB] [--show] -- 'COMMAND'
 #
@@ -27,9 +28,12 @@
 # On 122-124 the console log is printed to stderr.
 #
 # Environment: GVT_CACHE (default /var/cache/gpuvm-trace) holds the kernel,
-# initramfs and module build; GVT_KVER pins the kernel (see fetch-kernel.sh);
+# initramfs and module build; GVT_KVER picks the kernel: a series (6.12, the default,
+# or 7.2) or an exact Debian release, fetched from the suite that carries it (see
+# fetch-kernel.sh; 7.x modules build in a trixie build root, build-module.sh);
 # GVT_EXERCISER_SRC builds another module tree instead of tests/vm/exerciser/.
-# Cost: a boot to the command takes about 4 s of an idle 2-core machine (TCG).
+# Cost: a boot to the command takes about 4 s (6.12) / 12 s (7.2) of an idle 2-core
+# machine (TCG).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

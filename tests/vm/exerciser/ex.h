@@ -13,7 +13,10 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_gpuvm.h>
 #include <linux/dma-resv.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
+
+#include "ex_compat.h"
 
 /* VA space of every VM: [EX_VA_START, EX_VA_START + EX_VA_RANGE). */
 #define EX_VA_START 0x100000ULL
@@ -41,6 +44,8 @@ struct ex_bo {
 	struct drm_gem_object base;
 	/* private BOs borrow the VM's resv: keep its owner GEM alive */
 	struct drm_gem_object *resv_owner;
+	/* free keeps the memory (leaked, module pinned): a mutex inside stays usable */
+	bool park_on_free;
 };
 
 /* ex_core.c */
@@ -69,6 +74,33 @@ static inline void ex_bo_put(struct ex_bo *bo)
 
 struct drm_gpuva *ex_va_alloc(struct ex_bo *bo, u64 addr);
 
+static inline bool ex_vm_immediate(struct ex_vm *vm)
+{
+	return vm->base.flags & EX_VM_IMMEDIATE;
+}
+
+/*
+ * The gpuva lock of an immediate-mode VM is the GEM's own gpuva.lock mutex,
+ * taken on top of the resvs a bind job holds (panthor, the Rust binding).
+ * On other VMs it is the BO's resv, which the callers of these already hold
+ * through drm_exec: then they do nothing.
+ */
+static inline void ex_va_lock(struct ex_vm *vm, struct ex_bo *bo)
+{
+#ifdef EX_HAVE_IMMEDIATE
+	if (ex_vm_immediate(vm))
+		mutex_lock(&bo->base.gpuva.lock);
+#endif
+}
+
+static inline void ex_va_unlock(struct ex_vm *vm, struct ex_bo *bo)
+{
+#ifdef EX_HAVE_IMMEDIATE
+	if (ex_vm_immediate(vm))
+		mutex_unlock(&bo->base.gpuva.lock);
+#endif
+}
+
 /* Pausing allocator of EX_VM_PAUSING (duplicate-vm-bo scenario). */
 typedef void (*ex_alloc_hook_t)(void *arg);
 void ex_set_alloc_hook(ex_alloc_hook_t hook, void *arg);
@@ -84,6 +116,17 @@ int xe_unbind(struct ex_vm *vm, struct ex_bo **bos, struct drm_gpuva **vas,
 	      unsigned int n);
 void xe_evict(struct ex_bo *bo);
 int xe_exec(struct ex_vm *vm);
+
+/* A VM with one external BO and two VAs of it (ex_scenarios_bug.c). */
+struct ex_set {
+	struct ex_vm *vm;
+	struct ex_bo *bo;
+	struct drm_gpuva *va[2];
+};
+int ex_set_init(struct ex_set *s, const char *name, enum drm_gpuvm_flags flags,
+		enum ex_vm_kind kind);
+/* Only once no vm_bo, VA or lock refers to the objects any more. */
+void ex_set_fini(struct ex_set *s);
 
 /* scenarios; each returns 0 when it ran as designed */
 int sc_g1(void);
@@ -110,6 +153,21 @@ int sc_alloc_free_asymmetric(void);
 int sc_duplicate_vm_bo(void);
 int sc_lock_unbalanced(void);
 int sc_extobj_missing(void);
+
+/*
+ * ex_scenarios_new.c: immediate mode, gpuva.lock, deferred cleanup and the
+ * self-locking obtain_prealloc (kernels that have them; -EOPNOTSUPP elsewhere)
+ */
+int sc_g3(void);
+int sc_g3_put_deferred(void);
+int sc_deferred_never_cleaned(void);
+int sc_deferred_cleanup_resv_held(void);
+int sc_gpuva_lock_recursion(void);
+int sc_mode_mismatch(void);
+int sc_put_final_unlocked_mutex(void);
+int sc_link_unlocked_mutex(void);
+int sc_gem_freed_under_gpuva_lock(void);
+int sc_obtain_unlocked_find(void);
 
 extern unsigned int ex_iterations;
 

@@ -194,7 +194,10 @@ static void ex_bo_free(struct drm_gem_object *obj)
 	struct drm_gem_object *resv_owner = bo->resv_owner;
 
 	drm_gem_object_release(obj);
-	kfree(bo);
+	if (bo->park_on_free)
+		ex_pin_module("GEM memory parked");
+	else
+		kfree(bo);
 	drm_gem_object_put(resv_owner);
 }
 
@@ -240,7 +243,7 @@ struct drm_gpuva *ex_va_alloc(struct ex_bo *bo, u64 addr)
 
 	if (!va)
 		return NULL;
-	drm_gpuva_init(va, addr, EX_VA_SIZE, &bo->base, 0);
+	ex_gpuva_init(va, addr, EX_VA_SIZE, &bo->base, 0);
 	INIT_LIST_HEAD(&va->gem.entry);
 	return va;
 }

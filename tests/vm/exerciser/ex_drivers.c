@@ -54,7 +54,7 @@ int nv_bind(struct ex_vm *vm, struct ex_bo *bo, struct drm_gpuva *va)
 	int ret;
 
 	dma_resv_lock(bo->base.resv, NULL);
-	vm_bo = drm_gpuvm_bo_obtain(&vm->base, &bo->base);
+	vm_bo = ex_obtain(&vm->base, &bo->base);
 	dma_resv_unlock(bo->base.resv);
 	if (IS_ERR(vm_bo))
 		return PTR_ERR(vm_bo);
@@ -107,7 +107,7 @@ int xe_bind(struct ex_vm *vm, struct ex_bo **bos, struct drm_gpuva **vas,
 	if (ret)
 		return ret;
 	for (i = 0; i < n && !ret; i++) {
-		vm_bo = drm_gpuvm_bo_obtain(&vm->base, &bos[i]->base);
+		vm_bo = ex_obtain(&vm->base, &bos[i]->base);
 		if (IS_ERR(vm_bo)) {
 			ret = PTR_ERR(vm_bo);
 			break;
@@ -135,7 +135,9 @@ int xe_unbind(struct ex_vm *vm, struct ex_bo **bos, struct drm_gpuva **vas,
 		return ret;
 	for (i = 0; i < n; i++) {
 		drm_gpuva_remove(vas[i]);
+		ex_va_lock(vm, bos[i]);
 		drm_gpuva_unlink(vas[i]);
+		ex_va_unlock(vm, bos[i]);
 	}
 	drm_exec_fini(&exec);
 	return 0;

@@ -47,6 +47,17 @@ static const struct ex_scenario ex_scenarios[] = {
 	{ "duplicate-vm-bo", sc_duplicate_vm_bo },
 	{ "lock-unbalanced", sc_lock_unbalanced },
 	{ "extobj-missing", sc_extobj_missing },
+	/* immediate mode, gpuva.lock, deferred cleanup: -EOPNOTSUPP where absent */
+	{ "g3", sc_g3 },
+	{ "g3-put-deferred", sc_g3_put_deferred },
+	{ "deferred-never-cleaned", sc_deferred_never_cleaned },
+	{ "deferred-cleanup-resv-held", sc_deferred_cleanup_resv_held },
+	{ "gpuva-lock-recursion", sc_gpuva_lock_recursion },
+	{ "mode-mismatch", sc_mode_mismatch },
+	{ "put-final-unlocked-mutex", sc_put_final_unlocked_mutex },
+	{ "link-unlocked-mutex", sc_link_unlocked_mutex },
+	{ "obtain-unlocked-mutex", sc_obtain_unlocked_find },
+	{ "gem-freed-under-gpuva-lock", sc_gem_freed_under_gpuva_lock },
 };
 
 static char *scenario;
@@ -162,4 +173,8 @@ module_exit(ex_exit);
 
 MODULE_DESCRIPTION("drm_gpuvm lifecycle exerciser for gpuvm-trace (commits bugs on purpose)");
 MODULE_LICENSE("GPL");
+#ifdef EX_IMPORT_NS_STRING
+MODULE_IMPORT_NS("DMA_BUF");
+#else
 MODULE_IMPORT_NS(DMA_BUF);
+#endif

@@ -32,15 +32,8 @@
 		}                                        \
 	} while (0)
 
-/* A VM with one external BO and two VAs of it. */
-struct ex_set {
-	struct ex_vm *vm;
-	struct ex_bo *bo;
-	struct drm_gpuva *va[2];
-};
-
 /* Only once no vm_bo, VA or lock refers to the objects any more. */
-static void ex_set_fini(struct ex_set *s)
+void ex_set_fini(struct ex_set *s)
 {
 	kfree(s->va[0]);
 	kfree(s->va[1]);
@@ -50,8 +43,8 @@ static void ex_set_fini(struct ex_set *s)
 		ex_vm_put(s->vm);
 }
 
-static int ex_set_init(struct ex_set *s, const char *name,
-		       enum drm_gpuvm_flags flags, enum ex_vm_kind kind)
+int ex_set_init(struct ex_set *s, const char *name,
+		enum drm_gpuvm_flags flags, enum ex_vm_kind kind)
 {
 	memset(s, 0, sizeof(*s));
 	s->vm = ex_vm_create(name, flags, kind);
@@ -97,7 +90,7 @@ int sc_extobj_add_unlocked(void)
 
 	EX_CHECK(ex_set_init(&s, "x1-xe", DRM_GPUVM_RESV_PROTECTED, EX_VM_PLAIN));
 	EX_CHECK(ex_exec_lock(&exec, s.vm, &s.bo, 1));
-	vm_bo = drm_gpuvm_bo_obtain(&s.vm->base, &s.bo->base);
+	vm_bo = ex_obtain(&s.vm->base, &s.bo->base);
 	if (IS_ERR(vm_bo)) {
 		drm_exec_fini(&exec);
 		EX_CHECK(PTR_ERR(vm_bo));
@@ -138,7 +131,7 @@ int sc_evict_unlocked(void)
 
 /*
  * obtain-unlocked, nouveau, flags 0:
- *   BUG drm_gpuvm_bo_obtain(V,G) {create ⟵B} ⟵B with g not held
+ *   BUG ex_obtain(V,G) {create ⟵B} ⟵B with g not held
  *       → obtain-unlocked error
  *   extobj_add(B) ; drm_exec R, g: insert, link ; lock g ; put(B) ⟵0 ; unlock g
  *   nouveau unbind (g held) ; teardown
@@ -152,7 +145,7 @@ int sc_obtain_unlocked(void)
 	int ret;
 
 	EX_CHECK(ex_set_init(&s, "obtain-nouveau", 0, EX_VM_PLAIN));
-	vm_bo = drm_gpuvm_bo_obtain(&s.vm->base, &s.bo->base); /* BUG */
+	vm_bo = ex_obtain(&s.vm->base, &s.bo->base); /* BUG */
 	EX_CHECK(PTR_ERR_OR_ZERO(vm_bo));
 	drm_gpuvm_bo_extobj_add(vm_bo);
 	ret = ex_exec_lock(&exec, s.vm, &s.bo, 1);
@@ -188,7 +181,7 @@ int sc_link_unlocked(void)
 
 	EX_CHECK(ex_set_init(&s, "link-nouveau", 0, EX_VM_PLAIN));
 	ex_lock(s.bo);
-	vm_bo = drm_gpuvm_bo_obtain(&s.vm->base, &s.bo->base);
+	vm_bo = ex_obtain(&s.vm->base, &s.bo->base);
 	ex_unlock(s.bo);
 	EX_CHECK(PTR_ERR_OR_ZERO(vm_bo));
 	drm_gpuvm_bo_extobj_add(vm_bo);
@@ -230,7 +223,7 @@ int sc_put_final_unlocked(void)
 	if (!bad_va)
 		EX_CHECK(-ENOMEM);
 	ex_lock(s.bo);
-	vm_bo = drm_gpuvm_bo_obtain(&s.vm->base, &s.bo->base);
+	vm_bo = ex_obtain(&s.vm->base, &s.bo->base);
 	ex_unlock(s.bo);
 	EX_CHECK(PTR_ERR_OR_ZERO(vm_bo));
 	drm_gpuvm_bo_extobj_add(vm_bo);
@@ -379,9 +372,11 @@ int sc_use_after_free(void)
 	struct ex_set s;
 	int ret;
 
-	EX_CHECK(ex_set_init(&s, "x4-panthor", DRM_GPUVM_RESV_PROTECTED, EX_VM_PARKING));
+	EX_CHECK(ex_set_init(&s, "x4-panthor", EX_VM_PREALLOC_FLAGS, EX_VM_PARKING));
 	EX_CHECK(pt_map_prepare(&s, &exec, &pre, &vm_bo, s.va[0]));
+	ex_va_lock(s.vm, s.bo);
 	drm_gpuva_link(s.va[0], vm_bo);
+	ex_va_unlock(s.vm, s.bo);
 	drm_gpuvm_bo_put(vm_bo);
 	drm_exec_fini(&exec);
 
@@ -391,13 +386,17 @@ int sc_use_after_free(void)
 		drm_exec_fini(&exec);
 		EX_CHECK(-EIO);
 	}
+	ex_va_lock(s.vm, s.bo);
 	drm_gpuva_link(s.va[1], pre); /* BUG */
+	ex_va_unlock(s.vm, s.bo);
 	drm_gpuvm_bo_put(vm_bo);
 	drm_exec_fini(&exec);
 
 	EX_CHECK(ex_exec_lock(&exec, s.vm, &s.bo, 1));
 	drm_gpuva_remove(s.va[0]);
+	ex_va_lock(s.vm, s.bo);
 	drm_gpuva_unlink(s.va[0]);
+	ex_va_unlock(s.vm, s.bo);
 	drm_gpuva_remove(s.va[1]);
 	drm_exec_fini(&exec);
 	s.va[1] = NULL; /* leaked: on the parked pre-allocation's VA list */
@@ -426,17 +425,22 @@ int sc_prealloc_reused(void)
 	struct ex_set s;
 	int ret;
 
-	EX_CHECK(ex_set_init(&s, "reuse-panthor", DRM_GPUVM_RESV_PROTECTED, EX_VM_PLAIN));
+	EX_CHECK(ex_set_init(&s, "reuse-panthor", EX_VM_PREALLOC_FLAGS, EX_VM_PLAIN));
 	EX_CHECK(pt_map_prepare(&s, &exec, &pre, &vm_bo, s.va[0]));
+	ex_va_lock(s.vm, s.bo);
 	drm_gpuva_link(s.va[0], vm_bo);
+	ex_va_unlock(s.vm, s.bo);
 	drm_exec_fini(&exec);
 
 	EX_CHECK(ex_exec_lock(&exec, s.vm, &s.bo, 1));
 	vm_bo = drm_gpuvm_bo_obtain_prealloc(vm_bo); /* BUG */
 	drm_gpuvm_bo_extobj_add(vm_bo);
 	ret = drm_gpuva_insert(&s.vm->base, s.va[1]);
-	if (!ret)
+	if (!ret) {
+		ex_va_lock(s.vm, s.bo);
 		drm_gpuva_link(s.va[1], vm_bo);
+		ex_va_unlock(s.vm, s.bo);
+	}
 	drm_gpuvm_bo_put(vm_bo);
 	drm_exec_fini(&exec);
 	EX_CHECK(ret);
@@ -465,21 +469,26 @@ int sc_link_unregistered(void)
 	struct ex_set s;
 	int ret;
 
-	EX_CHECK(ex_set_init(&s, "unreg-panthor", DRM_GPUVM_RESV_PROTECTED, EX_VM_PLAIN));
+	EX_CHECK(ex_set_init(&s, "unreg-panthor", EX_VM_PREALLOC_FLAGS, EX_VM_PLAIN));
 	pre = drm_gpuvm_bo_create(&s.vm->base, &s.bo->base);
 	if (!pre)
 		EX_CHECK(-ENOMEM);
 	EX_CHECK(ex_exec_lock(&exec, s.vm, &s.bo, 1));
 	ret = drm_gpuva_insert(&s.vm->base, s.va[0]);
-	if (!ret)
+	if (!ret) {
+		ex_va_lock(s.vm, s.bo);
 		drm_gpuva_link(s.va[0], pre); /* BUG */
+		ex_va_unlock(s.vm, s.bo);
+	}
 	drm_exec_fini(&exec);
 	EX_CHECK(ret);
 
 	EX_CHECK(ex_exec_lock(&exec, s.vm, &s.bo, 1));
 	drm_gpuva_remove(s.va[0]);
+	ex_va_lock(s.vm, s.bo);
 	drm_gpuva_unlink(s.va[0]);
 	drm_gpuvm_bo_put(pre);
+	ex_va_unlock(s.vm, s.bo);
 	drm_exec_fini(&exec);
 	ex_set_fini(&s);
 	return 0;
@@ -507,7 +516,7 @@ int sc_vm_bo_leak_at_vm_destroy(void)
 
 	EX_CHECK(ex_set_init(&s, "leak-nouveau", 0, EX_VM_PLAIN));
 	ex_lock(s.bo);
-	vm_bo = drm_gpuvm_bo_obtain(&s.vm->base, &s.bo->base);
+	vm_bo = ex_obtain(&s.vm->base, &s.bo->base);
 	ex_unlock(s.bo);
 	EX_CHECK(PTR_ERR_OR_ZERO(vm_bo));
 	drm_gpuvm_bo_extobj_add(vm_bo);
@@ -569,7 +578,7 @@ static int dup_thread(void *arg)
 	struct ex_dup *d = arg;
 
 	ex_lock(d->s->bo);
-	d->other = drm_gpuvm_bo_obtain(&d->s->vm->base, &d->s->bo->base);
+	d->other = ex_obtain(&d->s->vm->base, &d->s->bo->base);
 	ex_unlock(d->s->bo);
 	kthread_complete_and_exit(&d->done, 0);
 }
@@ -599,7 +608,7 @@ int sc_duplicate_vm_bo(void)
 	d.s = &s;
 	init_completion(&d.done);
 	ex_set_alloc_hook(dup_hook, &d);
-	vm_bo = drm_gpuvm_bo_obtain(&s.vm->base, &s.bo->base); /* BUG */
+	vm_bo = ex_obtain(&s.vm->base, &s.bo->base); /* BUG */
 	ex_set_alloc_hook(NULL, NULL);
 	EX_CHECK(PTR_ERR_OR_ZERO(vm_bo));
 	if (IS_ERR_OR_NULL(d.other) || d.other == vm_bo) {
@@ -633,7 +642,7 @@ int sc_lock_unbalanced(void)
 
 	EX_CHECK(ex_set_init(&s, "unbal-nouveau", 0, EX_VM_PLAIN));
 	ex_lock(s.bo);
-	vm_bo = drm_gpuvm_bo_obtain(&s.vm->base, &s.bo->base);
+	vm_bo = ex_obtain(&s.vm->base, &s.bo->base);
 	ex_unlock(s.bo);
 	EX_CHECK(PTR_ERR_OR_ZERO(vm_bo));
 	drm_gpuvm_bo_extobj_add(vm_bo);
@@ -679,7 +688,7 @@ int sc_extobj_missing(void)
 
 	EX_CHECK(ex_set_init(&s, "missing-xe", DRM_GPUVM_RESV_PROTECTED, EX_VM_PLAIN));
 	EX_CHECK(ex_exec_lock(&exec, s.vm, &s.bo, 1));
-	vm_bo = drm_gpuvm_bo_obtain(&s.vm->base, &s.bo->base);
+	vm_bo = ex_obtain(&s.vm->base, &s.bo->base);
 	if (IS_ERR(vm_bo)) {
 		drm_exec_fini(&exec);
 		EX_CHECK(PTR_ERR(vm_bo));

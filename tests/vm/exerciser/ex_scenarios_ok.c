@@ -17,7 +17,7 @@ unsigned int ex_iterations = 1000;
 /*
  * g1: nouveau bind + unbind of an external BO, VM flags 0 (spec §G G1).
  *   drm_gpuvm_init(V, 0)
- *   ww_mutex_lock(g) ; drm_gpuvm_bo_obtain(V,G) {bo_create} ⟵B ; ww_mutex_unlock(g)
+ *   ww_mutex_lock(g) ; ex_obtain(V,G) {bo_create} ⟵B ; ww_mutex_unlock(g)
  *   drm_gpuvm_bo_extobj_add(B)                      flags 0: no lock required
  *   drm_exec: lock R, g ; drm_gpuva_insert ; drm_gpuva_link(va,B) ; unlock
  *   ww_mutex_lock(g) ; drm_gpuvm_bo_put(B) ⟵0 ; ww_mutex_unlock(g)
@@ -213,7 +213,7 @@ static int midflight_thread(void *arg)
 	ret = ex_exec_lock(&exec, vm, &bo, 1);
 	if (ret)
 		goto fail;
-	vm_bo = drm_gpuvm_bo_obtain(&vm->base, &bo->base);
+	vm_bo = ex_obtain(&vm->base, &bo->base);
 	if (IS_ERR(vm_bo)) {
 		ret = PTR_ERR(vm_bo);
 		drm_exec_fini(&exec);
