@@ -52,7 +52,22 @@ bool create_entry(Model& m, const Event& e, Task& t, Frame& f) {
   return true;
 }
 
+// Frame::aux of a drm_gpuvm_bo_find that GPUVM itself calls from obtain*: on 7.x
+// (Debian 7.2.12's drm_gpuvm.ko) obtain_locked and obtain_prealloc call the exported
+// find out of line, under the lock the outer call was already judged for (obtain_prealloc
+// takes the gpuva.lock itself first). Judging it again would report one unlocked obtain
+// twice, and its return is the outer call's lookup, taken in at the outer exit.
+constexpr uint64_t kGpuvmOwnLookup = 1;
+
 bool obtain_entry(Model& m, const Event& e, Task& t, Frame& f) {
+  if (e.fn == Fn::bo_find) {
+    if (const Frame* parent = t.top();
+        parent && (parent->fn == Fn::bo_obtain || parent->fn == Fn::bo_obtain_locked ||
+                   parent->fn == Fn::bo_obtain_prealloc)) {
+      f.aux = kGpuvmOwnLookup;
+      return true;
+    }
+  }
   f.vm = arg(e, A_GPUVM);
   f.obj = arg(e, A_OBJ);
   absorb_vm(m, e, f.vm);
@@ -100,7 +115,8 @@ void create_exit(Model& m, const Event& e, Task& t, const Frame& f, bool) {
     parent->aux = p;
 }
 
-void obtain_exit(Model& m, const Event& e, Task& t, const Frame& f, bool) {
+void obtain_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) {
+  if (matched && e.fn == Fn::bo_find && f.aux == kGpuvmOwnLookup) return;
   if (!e.ret_is_ptr()) return;
   uint64_t p = e.get(RET);
   Frame fr = f;

@@ -49,10 +49,9 @@ static struct mutex *ex_gpuva_mutex(struct ex_bo *bo)
  * Tyr map (G3 lines 1-4): P = create(V,G) ; obtain_prealloc(P) {lock M ;
  * find ; unlock M} ⟵P ; lock R ; extobj_add(P) ; unlock R ; insert(va) ;
  * lock M ; link(va,P) ; unlock M. The caller owns the obtain reference.
- * With link_locked false the link happens without M (link-unlocked).
  */
 static int ty_map(struct ex_set *s, struct drm_gpuva *va,
-		  struct drm_gpuvm_bo **out, bool link_locked)
+		  struct drm_gpuvm_bo **out)
 {
 	struct drm_gpuvm_bo *pre, *vm_bo;
 	int ret;
@@ -70,11 +69,9 @@ static int ty_map(struct ex_set *s, struct drm_gpuva *va,
 		drm_gpuvm_bo_deferred_cleanup(&s->vm->base);
 		return ret;
 	}
-	if (link_locked)
-		mutex_lock(ex_gpuva_mutex(s->bo));
+	mutex_lock(ex_gpuva_mutex(s->bo));
 	drm_gpuva_link(va, vm_bo);
-	if (link_locked)
-		mutex_unlock(ex_gpuva_mutex(s->bo));
+	mutex_unlock(ex_gpuva_mutex(s->bo));
 	*out = vm_bo;
 	return 0;
 }
@@ -158,7 +155,7 @@ int sc_g3(void)
 	int ret;
 
 	EX_CHECK(ex_set_init(&s, "g3-tyr", EX_TYR_FLAGS, EX_VM_PLAIN));
-	EX_CHECK(ty_map(&s, s.va[0], &vm_bo, true));
+	EX_CHECK(ty_map(&s, s.va[0], &vm_bo));
 	if (drm_gpuvm_bo_put_deferred(vm_bo)) {
 		pr_err("g3: put_deferred of the obtain reference was the last one\n");
 		EX_CHECK(-EIO);
@@ -215,7 +212,7 @@ int sc_deferred_never_cleaned(void)
 	int ret;
 
 	EX_CHECK(ex_set_init(&s, "x5-tyr", EX_TYR_FLAGS, EX_VM_PLAIN));
-	EX_CHECK(ty_map(&s, s.va[0], &vm_bo, true));
+	EX_CHECK(ty_map(&s, s.va[0], &vm_bo));
 	drm_gpuvm_bo_put_deferred(vm_bo);
 	drm_gpuvm_bo_deferred_cleanup(&s.vm->base);
 	drm_gpuva_remove(s.va[0]);
@@ -246,7 +243,7 @@ int sc_deferred_cleanup_resv_held(void)
 	int ret;
 
 	EX_CHECK(ex_set_init(&s, "cleanup-held-tyr", EX_TYR_FLAGS, EX_VM_PLAIN));
-	EX_CHECK(ty_map(&s, s.va[0], &vm_bo, true));
+	EX_CHECK(ty_map(&s, s.va[0], &vm_bo));
 	drm_gpuvm_bo_put_deferred(vm_bo);
 	drm_gpuvm_bo_deferred_cleanup(&s.vm->base);
 	drm_gpuva_remove(s.va[0]);
@@ -356,20 +353,28 @@ int sc_put_final_unlocked_mutex(void)
 /*
  * link-unlocked-mutex: the link of a Tyr map under the resvs a staged driver
  * would hold (R and g through drm_exec) instead of M.
- *   P = create ; obtain_prealloc ; lock R ; extobj_add ; unlock R ; insert
- *   drm_exec R, g ; BUG link(va,P) without M → link-unlocked error ; unlock
+ *   P = create ; obtain_prealloc(P) ⟵P
+ *   drm_exec R, g ; extobj_add(P) ; insert(va)
+ *   BUG link(va,P) without M → link-unlocked error ; unlock g, R
  *   put_deferred ⟵false ; deferred_cleanup (empty) ; ty_unmap ; teardown
  */
 int sc_link_unlocked_mutex(void)
 {
-	struct drm_gpuvm_bo *vm_bo;
+	struct drm_gpuvm_bo *pre, *vm_bo;
 	struct drm_exec exec;
 	struct ex_set s;
 	int ret;
 
 	EX_CHECK(ex_set_init(&s, "link-tyr", EX_TYR_FLAGS, EX_VM_PLAIN));
+	pre = drm_gpuvm_bo_create(&s.vm->base, &s.bo->base);
+	if (!pre)
+		EX_CHECK(-ENOMEM);
+	vm_bo = drm_gpuvm_bo_obtain_prealloc(pre);
 	EX_CHECK(ex_exec_lock(&exec, s.vm, &s.bo, 1));
-	ret = ty_map(&s, s.va[0], &vm_bo, false); /* BUG inside: link without M */
+	drm_gpuvm_bo_extobj_add(vm_bo);
+	ret = drm_gpuva_insert(&s.vm->base, s.va[0]);
+	if (!ret)
+		drm_gpuva_link(s.va[0], vm_bo); /* BUG */
 	drm_exec_fini(&exec);
 	EX_CHECK(ret);
 	drm_gpuvm_bo_put_deferred(vm_bo);
@@ -395,7 +400,7 @@ int sc_obtain_unlocked_find(void)
 	int ret;
 
 	EX_CHECK(ex_set_init(&s, "find-tyr", EX_TYR_FLAGS, EX_VM_PLAIN));
-	EX_CHECK(ty_map(&s, s.va[0], &vm_bo, true));
+	EX_CHECK(ty_map(&s, s.va[0], &vm_bo));
 	dma_resv_lock(s.bo->base.resv, NULL);
 	found = drm_gpuvm_bo_find(&s.vm->base, &s.bo->base); /* BUG */
 	dma_resv_unlock(s.bo->base.resv);
