@@ -2,7 +2,7 @@
 // Public face of the lifecycle model and rule checker: a RecordSink that turns a
 // stream of trace records into findings (lint, live) and per-event state changes
 // (replay). Internals live in model/ (lifecycle.h: the state machine of spec §D;
-// rules/: one unit per rule of §E.1).
+// rules/: one unit per rule of rule_catalog.cpp).
 #pragma once
 
 #include <cstdint>

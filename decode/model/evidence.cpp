@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Evidence: answering "is this lock held by current", "is this VM protected /
 // immediate", "is this GEM external" from snapshots first, then from the model, and
-// saying which evidence is missing when neither knows (§C.3, §C.4, §E.2).
+// saying which evidence is missing when neither knows (§C.3, §C.4, evidence in rule_catalog.cpp).
 #include <fmt/format.h>
 
 #include "decode/model/model.h"

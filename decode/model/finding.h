@@ -48,7 +48,7 @@ struct FindingLock {
 
 struct Finding {
   FindingKind kind = FindingKind::violation;
-  std::string_view rule;  // stable rule ID of vm_bo-lifecycle.md §E.1 (static storage)
+  std::string_view rule;  // stable rule ID of the rules catalogue (decode/model/rule_catalog.cpp) (static storage)
   Severity severity = Severity::error;
   uint64_t ts = 0;
   int32_t tid = 0;

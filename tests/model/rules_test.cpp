@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Each rule of §E.1: a trigger, a near miss, and where it matters the unknown outcome.
+// Each rule of rule_catalog.cpp: a trigger, a near miss, and where it matters the unknown outcome.
 #include <gtest/gtest.h>
 
 #include "decode/model/rule_ids.h"

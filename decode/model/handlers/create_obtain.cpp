@@ -20,7 +20,7 @@ Slot* returned_registered(Model& m, const Event& e, const Task& t, uint64_t p, c
     return s;
   }
   if (!s->alive() || std::holds_alternative<Zombie>(s->st)) {
-    // §E.2: its create was not seen; coverage is partial from here on.
+    // evidence in rule_catalog.cpp: its create was not seen; coverage is partial from here on.
     LifeState from = s->life();
     Attrs a = m.attrs_from_snapshot(e, f.vm, f.obj);
     a.origin = Origin::adopted;

@@ -2,7 +2,7 @@
 // Event dispatch. Entries push a Frame with what their exit (and calls nested inside)
 // will need; exits pop it. Each handler (one file per family of functions, see
 // family.h) applies the transition of §D.4 named in its comment and calls the rules of
-// §E.1 whose trigger is that event.
+// rule_catalog.cpp whose trigger is that event.
 #include "decode/model/handlers.h"
 
 #include "decode/model/handlers/family.h"

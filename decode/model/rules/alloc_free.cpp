@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// alloc-free-asymmetric (§E.1, §D.6): exactly one of ops->vm_bo_alloc / vm_bo_free set,
+// alloc-free-asymmetric (rule_catalog.cpp, §D.6): exactly one of ops->vm_bo_alloc / vm_bo_free set,
 // judged at the first sight of the VM's ops.
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// extobj-missing (§E.1): at a job's fence point, an external BO mapped in the VM is not
+// extobj-missing (rule_catalog.cpp): at a job's fence point, an external BO mapped in the VM is not
 // on the extobj list and its resv is not locked, so the job fence will miss it. Needs
-// the vm_bo's links and extobj adds observed since adoption (§E.2). Candidates are kept
+// the vm_bo's links and extobj adds observed since adoption (evidence in rule_catalog.cpp). Candidates are kept
 // in Model::extobj_suspects (mapped, external, not on the extobj list), so the check
 // costs nothing while the list is empty.
 #include <fmt/format.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// End-of-trace rules (§E.1), info level, reported only with --info: vm-bo-leak (idle
+// End-of-trace rules (rule_catalog.cpp), info level, reported only with --info: vm-bo-leak (idle
 // ALLOCATED vm_bos, or REGISTERED ones with no VA) and deferred-never-cleaned (zombies
 // left at the end). Frames still open at the end settle pending recursion checks.
 #include <algorithm>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// The *-unlocked rules of §E.1: a GPUVM call entered without the lock its list needs
-// (§A.3). Snapshot-only (§E.2): valid from the first event, adopted objects included.
+// The *-unlocked rules of rule_catalog.cpp: a GPUVM call entered without the lock its list needs
+// (§A.3). Snapshot-only (evidence in rule_catalog.cpp): valid from the first event, adopted objects included.
 #include <fmt/format.h>
 
 #include "decode/model/rule_ids.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// lock-unbalanced (§E.1): ww lock misuse — unlock by a non-owner, NULL-context
+// lock-unbalanced (rule_catalog.cpp): ww lock misuse — unlock by a non-owner, NULL-context
 // recursion, and a lock acquired during a syscall still held on return to user space.
 // Evaluated only with evidence: the `held` snapshot of the lock call, or this task's own
 // observed lock events since the trace started (or since the last loss).

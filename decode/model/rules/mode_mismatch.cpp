@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// mode-mismatch (§E.1, §B.2): an API used in the GPUVM mode it drm_WARNs about.
+// mode-mismatch (rule_catalog.cpp, §B.2): an API used in the GPUVM mode it drm_WARNs about.
 #include <fmt/format.h>
 
 #include "decode/model/rule_ids.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Reference rules (§E.1): double-put, refcount-saturated, destroy-while-mapped.
+// Reference rules (rule_catalog.cpp): double-put, refcount-saturated, destroy-while-mapped.
 // The model never reconstructs refcounts (drm_gpuvm_bo_get is invisible): it trusts
 // snapshots and observed destructions only.
 #include <fmt/format.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Registration rules (§E.1): prealloc-reused, link-unregistered, duplicate-vm-bo.
+// Registration rules (rule_catalog.cpp): prealloc-reused, link-unregistered, duplicate-vm-bo.
 #include <fmt/format.h>
 
 #include "decode/model/rule_ids.h"

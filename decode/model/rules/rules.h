@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// One function per rule of vm_bo-lifecycle.md §E.1 (grouped by family, one file per
+// One function per rule of the rules catalogue (decode/model/rule_catalog.cpp) (grouped by family, one file per
 // family). The dispatcher (model/handlers.cpp) calls each at the event its trigger
 // names; a rule emits a violation when its trigger holds on known inputs, an unknown
 // (with the missing evidence) when it could hold but an input is unknown, nothing

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// use-after-free (§E.1): an operation on freed or zombie memory, or through a VA whose
+// use-after-free (rule_catalog.cpp): an operation on freed or zombie memory, or through a VA whose
 // recorded vm_bo generation is gone. Needs the destruction observed and complete put
-// coverage (§E.2); otherwise unknown.
+// coverage (evidence in rule_catalog.cpp); otherwise unknown.
 #include <fmt/format.h>
 
 #include "decode/model/rule_ids.h"

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// VM teardown (§E.1): vm-bo-leak-at-vm-destroy (a) at drm_gpuvm_put, (b) at
+// VM teardown (rule_catalog.cpp): vm-bo-leak-at-vm-destroy (a) at drm_gpuvm_put, (b) at
 // drm_gpuvm_free, and deferred-never-cleaned (zombies of a VM meeting (a)).
 // (a) and deferred-never-cleaned need the VM observed since drm_gpuvm_init, complete
-// put coverage and no lost events (§E.2); (b) in its tracked form needs observed
+// put coverage and no lost events (evidence in rule_catalog.cpp); (b) in its tracked form needs observed
 // destructions. The list form of (b) needs VM list snapshots that the trace format does
 // not carry, so only the tracked form is checked.
 #include <fmt/format.h>
