@@ -5,12 +5,15 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <bpf/bpf.h>
@@ -174,9 +177,19 @@ struct Tracer::Impl {
   // Stacks: kernel stack-map id → stack record id.
   tsl::robin_map<int32_t, uint64_t> stack_ids;
   uint64_t next_stack_id = 1;
-  Kallsyms ksyms;
-  std::string modules_seen;  // /proc/modules when kallsyms was read
   StackRec stack_rec;
+
+  // Symbols: reading /proc/kallsyms takes seconds on a big kernel (170k lines, far
+  // more under TCG), which inside the ring-buffer callback let the buffer overflow.
+  // So the table is read before attach, and a watcher thread re-reads it off the
+  // consumer path whenever /proc/modules changes; the consumer only swaps pointers.
+  std::shared_ptr<const Kallsyms> ksyms;
+  std::mutex ksyms_mu;  // guards `ksyms` (the pointer, not the table)
+  std::string modules_seen;  // /proc/modules when `ksyms` was read (watcher only)
+  std::thread ksyms_watcher;
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
 
   // Drops: last per-CPU counters and recursion misses.
   int ncpus = 0;
@@ -186,6 +199,48 @@ struct Tracer::Impl {
   uint64_t unwarned_lost = 0;
 
   Impl(const TracerOptions& o, const KernelFacts& k, const Plan& p) : opts(o), facts(k), plan(p) {}
+  ~Impl() {
+    if (ksyms_watcher.joinable()) {
+      {
+        std::lock_guard lk(stop_mu);
+        stopping = true;
+      }
+      stop_cv.notify_all();
+      ksyms_watcher.join();
+    }
+  }
+
+  // Reads kallsyms if /proc/modules changed since the last read (or nothing was read).
+  void refresh_kallsyms() {
+    std::string mods = read_small("/proc/modules");
+    {
+      std::lock_guard lk(ksyms_mu);
+      if (ksyms && mods == modules_seen) return;
+    }
+    auto table = std::make_shared<Kallsyms>();
+    std::string err;
+    if (!table->load("/proc/kallsyms", &err)) {
+      warn(err + ": stacks will not be symbolized");
+      return;
+    }
+    std::lock_guard lk(ksyms_mu);
+    modules_seen = std::move(mods);
+    ksyms = std::move(table);
+  }
+
+  // Before attach: the symbol table, and the watcher for modules loaded later.
+  void prepare_symbols() {
+    if (opts.stacks == StackPolicy::none) return;
+    refresh_kallsyms();
+    ksyms_watcher = std::thread([this] {
+      std::unique_lock lk(stop_mu);
+      while (!stop_cv.wait_for(lk, std::chrono::milliseconds(500), [this] { return stopping; })) {
+        lk.unlock();
+        refresh_kallsyms();
+        lk.lock();
+      }
+    });
+  }
 
   bpf_program* prog(Mech m, Fn f) const {
     std::string name = fmt::format("{}{}", prog_prefix(m), prog_suffix(f));
@@ -201,7 +256,8 @@ struct Tracer::Impl {
 
     uint32_t cfg = 0;
     if (opts.all_locks) cfg |= GVT_CFG_ALL_LOCKS;
-    if (opts.stacks) cfg |= GVT_CFG_STACKS;
+    if (opts.stacks != StackPolicy::none) cfg |= GVT_CFG_STACKS;
+    if (opts.stacks == StackPolicy::all) cfg |= GVT_CFG_STACKS_ALL;
     if (opts.filter_tgid) cfg |= opts.filter_tree ? GVT_CFG_FILTER_TREE : GVT_CFG_FILTER_TGID;
     if (!opts.comm.empty()) cfg |= GVT_CFG_FILTER_COMM;
     skel->rodata->cfg = cfg;
@@ -251,6 +307,7 @@ struct Tracer::Impl {
   }
 
   void attach_all() {
+    prepare_symbols();
     put_complete = plan.put_complete;
     locks_complete = plan.locks_complete;
     for (const PlannedProbe& pp : plan.probes) {
@@ -304,14 +361,6 @@ struct Tracer::Impl {
     return 0;
   }
 
-  void refresh_kallsyms() {
-    std::string mods = read_small("/proc/modules");
-    if (!ksyms.empty() && mods == modules_seen) return;
-    modules_seen = std::move(mods);
-    std::string err;
-    if (!ksyms.load("/proc/kallsyms", &err)) warn(err + ": stacks will not be symbolized");
-  }
-
   // The kernel deduplicated the stack; symbolize each id once, when first seen.
   uint64_t stack_id(int32_t kid) {
     auto it = stack_ids.find(kid);
@@ -323,7 +372,11 @@ struct Tracer::Impl {
     uint64_t id = next_stack_id++;
     stack_ids.emplace(kid, id);
 
-    refresh_kallsyms();
+    std::shared_ptr<const Kallsyms> table;
+    {
+      std::lock_guard lk(ksyms_mu);
+      table = ksyms;
+    }
     stack_rec.id = id;
     stack_rec.frames.clear();
     bool leading = true;
@@ -331,7 +384,7 @@ struct Tracer::Impl {
       if (!a) break;
       Frame f;
       f.addr = a;
-      if (auto hit = ksyms.lookup(a)) {
+      if (auto hit = table ? table->lookup(a) : std::nullopt) {
         // Frames of the BPF program and its trampoline are ours, not the kernel's.
         if (leading && (hit->module == "bpf" || hit->name.starts_with("bpf_prog_") ||
                         hit->name.starts_with("bpf_trampoline_")))
