@@ -71,6 +71,17 @@ struct {
 	__type(value, __u8);
 } watch_mutex SEC(".maps");
 
+/* vm_bos known live: added when a create/obtain/find returns one, removed when a
+ * put or unlink may have dropped the last reference. Only decides whether a record
+ * needs its stack (an event on a vm_bo not known live may be a use after free);
+ * an evicted entry costs an extra stack, never a missing one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} live_vm_bo SEC(".maps");
+
 /* The lock call a task is inside (emitted entry), so that its exit is written only
  * when its entry was, and nested mutex calls inside a ww call are ignored (§C.1). */
 struct lockcall {
@@ -511,6 +522,125 @@ static __always_inline __u8 ret_kind(int fn)
 	}
 }
 
+static __always_inline __u32 get_small(const struct gvt_raw_event *e, int s)
+{
+	return (e->small >> (2 * s)) & 3u;
+}
+
+/* A lock the rules may require is not known to be held by current. */
+static __always_inline bool not_held(const struct gvt_raw_event *e, int s)
+{
+	return get_small(e, s) != GVT_V_YES;
+}
+
+/* Refcount at entry <= 1 (a possibly-final put), <= 0 or saturated, or unreadable. */
+static __always_inline bool ref_low(const struct gvt_raw_event *e)
+{
+	if (!(e->present & (1u << GVT_S_REFCOUNT)))
+		return true;
+	return (__s64)e->v[GVT_S_REFCOUNT] <= 1;
+}
+
+/* RESV_PROTECTED VM, or flags unknown. */
+static __always_inline bool vm_protected(const struct gvt_raw_event *e)
+{
+	if (!(e->present & (1u << GVT_S_VM_FLAGS)))
+		return true;
+	return e->v[GVT_S_VM_FLAGS] & bpf_core_enum_value(enum drm_gpuvm_flags, DRM_GPUVM_RESV_PROTECTED);
+}
+
+static __always_inline bool vm_bo_live(__u64 vb)
+{
+	return vb && bpf_map_lookup_elem(&live_vm_bo, &vb);
+}
+
+static __always_inline void vm_bo_born(__u64 vb)
+{
+	__u8 one = 1;
+
+	if (vb && vb < (__u64)-4095 && !bpf_map_lookup_elem(&live_vm_bo, &vb))
+		bpf_map_update_elem(&live_vm_bo, &vb, &one, BPF_ANY);
+}
+
+static __always_inline void vm_bo_maybe_dead(__u64 vb)
+{
+	bpf_map_delete_elem(&live_vm_bo, &vb);
+}
+
+/*
+ * --stacks=needed: does this record's stack possibly become a finding's evidence?
+ * Unwinding is most of a record's cost, and most records never matter: an entry
+ * needs its stack when a lock a rule requires is not held by current, the vm_bo
+ * refcount is <= 1 (possibly-final put, double put, saturation), the vm_bo is not
+ * known live (use after free), or the call is a create, lookup or VM-level call
+ * (rare, and evidence for the report). Exits never need one: findings decided at
+ * an exit carry the entry's stack. The conditions follow vm_bo-lifecycle.md §E.1.
+ */
+static __always_inline bool stack_needed(const struct gvt_raw_event *e, int fn, bool entry,
+					 __u64 a0, __u64 a1)
+{
+	if (cfg & GVT_CFG_STACKS_ALL)
+		return true;
+	if (fn == GVT_FN_GPUVM_INIT)
+		return true; /* written at exit only */
+	if (!entry)
+		return false;
+	switch (fn) {
+	case GVT_FN_BO_PUT:
+		return ref_low(e) || not_held(e, GVT_S_HELD_GPUVA_LOCK) ||
+		       (vm_protected(e) && not_held(e, GVT_S_HELD_VM_RESV)) || !vm_bo_live(a0);
+	case GVT_FN_BO_UNMAP_OPS_CREATE:
+		return not_held(e, GVT_S_HELD_GPUVA_LOCK) || !vm_bo_live(a0);
+	case GVT_FN_BO_EXTOBJ_ADD:
+		return (vm_protected(e) && not_held(e, GVT_S_HELD_VM_RESV)) || !vm_bo_live(a0);
+	case GVT_FN_BO_EVICT:
+		return not_held(e, GVT_S_HELD_BO_RESV) || !vm_bo_live(a0);
+	case GVT_FN_VA_LINK:
+		return not_held(e, GVT_S_HELD_GPUVA_LOCK) || get_small(e, GVT_S_ON_GEM) != GVT_V_YES ||
+		       !vm_bo_live(a1);
+	case GVT_FN_VA_UNLINK:
+		if (!(e->present & (1u << GVT_S_VM_BO)))
+			return false; /* no vm_bo: a no-op */
+		return not_held(e, GVT_S_HELD_GPUVA_LOCK) || ref_low(e) ||
+		       !vm_bo_live(e->v[GVT_S_VM_BO]);
+	case GVT_FN_VA_INSERT:
+	case GVT_FN_VA_REMOVE:
+		return false; /* no rule reports on these */
+	default:
+		return true;
+	}
+}
+
+/* Keeps live_vm_bo current (see there). */
+static __always_inline void track_live(const struct gvt_raw_event *e, int fn, bool entry,
+				       __u64 a0, __u64 ret)
+{
+	switch (fn) {
+	case GVT_FN_BO_CREATE:
+	case GVT_FN_BO_OBTAIN:
+	case GVT_FN_BO_OBTAIN_LOCKED:
+	case GVT_FN_BO_OBTAIN_PREALLOC:
+	case GVT_FN_BO_FIND:
+		if (!entry)
+			vm_bo_born(ret);
+		else if (fn == GVT_FN_BO_OBTAIN_PREALLOC)
+			vm_bo_maybe_dead(a0); /* the found path frees the argument */
+		break;
+	case GVT_FN_BO_PUT:
+	case GVT_FN_BO_PUT_DEFERRED:
+		if (!entry ? (ret & 0xff) != 0 : ref_low(e))
+			vm_bo_maybe_dead(a0);
+		break;
+	case GVT_FN_VA_UNLINK:
+	case GVT_FN_VA_UNLINK_DEFER:
+		if (entry && (e->present & (1u << GVT_S_VM_BO)) && ref_low(e))
+			vm_bo_maybe_dead(e->v[GVT_S_VM_BO]);
+		break;
+	default:
+		break;
+	}
+}
+
 /* A GPUVM call phase. `fn` and `phase` are constants in every caller, so each
  * program keeps only its own branch. */
 static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __u64 a0,
@@ -701,8 +831,9 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 		break;
 	}
 
-	if (cfg & GVT_CFG_STACKS)
+	if ((cfg & GVT_CFG_STACKS) && stack_needed(e, fn, entry, a0, a1))
 		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	track_live(e, fn, entry, a0, ret);
 	submit(e);
 	return 0;
 }

@@ -157,7 +157,8 @@ struct gvt_raw_event {
 
 /* Read-only configuration (skeleton rodata), set by user space before load. */
 #define GVT_CFG_ALL_LOCKS (1u << 0)
-#define GVT_CFG_STACKS (1u << 1)
+#define GVT_CFG_STACKS (1u << 1)          /* stacks where a finding may need them */
+#define GVT_CFG_STACKS_ALL (1u << 5)      /* with GVT_CFG_STACKS: on every GPUVM record */
 #define GVT_CFG_FILTER_TGID (1u << 2)     /* pid == filter_tgid */
 #define GVT_CFG_FILTER_TREE (1u << 3)     /* filter_tgid or one of its descendants */
 #define GVT_CFG_FILTER_COMM (1u << 4)

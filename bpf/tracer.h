@@ -13,9 +13,14 @@
 
 namespace gvt::live {
 
+// Which GPUVM records carry a kernel stack. `needed`: those a finding may cite
+// (decided in the BPF program, see stack_needed() there); unwinding is most of a
+// record's cost, so `all` is for debugging the tracer itself.
+enum class StackPolicy { none, needed, all };
+
 struct TracerOptions {
   bool kprobes = false;
-  bool stacks = true;
+  StackPolicy stacks = StackPolicy::needed;
   bool all_locks = false;
   bool verbose = false;
   uint32_t ringbuf_mb = 32;

@@ -53,6 +53,7 @@ struct LiveArgs {
   std::string command;
   bool all_locks = false;
   bool no_stacks = false;
+  std::string stacks = "needed";
   bool kprobes = false;
   bool dry_run = false;
   CLI::Option* wait_opt = nullptr;
@@ -233,7 +234,10 @@ int run(const LiveArgs& a) {
     std::unique_ptr<Child> child;
     TracerOptions to;
     to.kprobes = a.kprobes;
-    to.stacks = !a.no_stacks;
+    to.stacks = a.no_stacks         ? StackPolicy::none
+                : a.stacks == "all"  ? StackPolicy::all
+                : a.stacks == "none" ? StackPolicy::none
+                                     : StackPolicy::needed;
     to.all_locks = a.all_locks;
     to.verbose = a.verbose;
     to.ringbuf_mb = a.ringbuf_mb;
@@ -339,7 +343,11 @@ void add_common(CLI::App* sub, LiveArgs& a) {
   sub->add_option("-c,--command", a.command,
                   "Run CMD (via /bin/sh) once probes are attached; trace it and its children; stop when it exits");
   sub->add_flag("--all-locks", a.all_locks, "Record every ww_mutex lock/unlock, not only GPUVM resvs");
-  sub->add_flag("--no-stacks", a.no_stacks, "Do not capture kernel stacks on vm_bo events");
+  sub->add_option("--stacks", a.stacks,
+                  "Kernel stacks on GPUVM events: needed (only where a finding may cite one), all, none")
+      ->check(CLI::IsMember({"needed", "all", "none"}))
+      ->capture_default_str();
+  sub->add_flag("--no-stacks", a.no_stacks, "Same as --stacks=none");
   sub->add_flag("-k,--kprobes", a.kprobes, "Use kprobes/kretprobes instead of fentry/fexit");
   sub->add_flag("--dry-run", a.dry_run, "Print the probe plan (function, symbol, mechanism, why) and exit");
   a.wait_opt = sub->add_option("--wait-module", a.wait_s,
