@@ -319,3 +319,26 @@ int sc_demo(void)
 	}
 	return 0;
 }
+
+/*
+ * resv-churn (a benchmark workload, not in scenarios.tsv): ex_iterations x 64
+ * lock/unlock pairs on the resv of a GEM that no GPUVM object uses. The tracer
+ * probes ww_mutex_lock/unlock but must not watch this lock: this measures its cost
+ * per hit on the unwatched path (tests/bench/live.sh).
+ */
+int sc_resv_churn(void)
+{
+	unsigned int n, iters = READ_ONCE(ex_iterations) * 64;
+	struct ex_bo *bo = ex_bo_create_external();
+
+	if (!bo)
+		return -ENOMEM;
+	for (n = 0; n < iters; n++) {
+		dma_resv_lock(bo->base.resv, NULL);
+		dma_resv_unlock(bo->base.resv);
+		if (!(n & 1023))
+			cond_resched();
+	}
+	ex_bo_put(bo);
+	return 0;
+}
