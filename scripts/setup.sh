@@ -39,6 +39,7 @@ pkgs=(
   qemu-system-x86 busybox-static cpio kmod xz-utils dwarves
   man-db dpkg-dev
   debootstrap util-linux
+  bpftrace
 )
 bp_pkgs=(libbpf-dev bpftool)
 

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Live tracing cost, measured in ONE guest boot (tests/vm/vm-run.sh, Debian 6.12 by
+# default): the exerciser's `stress` scenario runs untraced, under a bpftrace counter
+# on the same probe points (`@[probe] = count()`), and under gpuvm-trace in several
+# configurations, interleaved over ROUNDS rounds (the order rotates every round, so
+# that slow drift of a shared machine spreads over all configurations). Under TCG
+# every absolute time is inflated; the ratios between configurations of one boot are
+# what this reports. Not a test: it prints a table and exits 0 unless something broke.
+#
+#   tests/bench/live.sh                          # 3 rounds, 4000 stress rounds
+#   ROUNDS=5 ITERATIONS=2000 tests/bench/live.sh
+#   CONFIGS="untraced bpftrace live" tests/bench/live.sh
+#
+# Configurations: untraced, bpftrace, live (defaults), live-nostacks (--stacks=none),
+# live-allstacks (--stacks=all), live-k (-k), record (record -o FILE.gvt, in guest RAM).
+# Columns: median wall time of the scenario, min..max over the rounds, cost added per
+# traced event ((median - untraced median) / probe hits counted by bpftrace), the
+# ratio of that to bpftrace's, and the events the tracer lost (sum over rounds).
+# Environment: BUILD (default build/) holds gpuvm-trace; GVT_KVER picks the kernel.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ROUNDS=${ROUNDS:-3}
+ITERATIONS=${ITERATIONS:-4000}
+CONFIGS=${CONFIGS:-"untraced bpftrace live live-nostacks record"}
+# The unwatched ww_mutex path: the resv-churn scenario (lock/unlock of a resv no
+# GPUVM object uses, 64 x ITERATIONS times). "" skips it.
+CHURN_CONFIGS=${CHURN_CONFIGS-"untraced bpftrace live"}
+
+die() { echo "live.sh: $*" >&2; exit 2; }
+
+guest() {
+  local bin=$1 res=$GVT_OUT
+  local runfile=/sys/kernel/debug/gpuvm_exerciser/run
+  set -m  # background jobs must not ignore SIGINT
+  command -v bpftrace >/dev/null || die "bpftrace not installed (scripts/setup.sh installs it)"
+  insmod "$GVT_EXERCISER_KO" || die "insmod $GVT_EXERCISER_KO failed"
+  echo "$ITERATIONS" > /sys/kernel/debug/gpuvm_exerciser/iterations
+
+  # The probe points of the default plan, for bpftrace: "fentry SYMBOL [MODULE]".
+  "$bin" live --dry-run > "$res/plan.txt" 2>&1 || die "live --dry-run failed: $(head -3 "$res/plan.txt")"
+  local prog
+  prog=$(awk '
+    { for (i = 1; i <= NF; i++) if ($i == "fentry" || $i == "fexit" || $i == "kprobe" || $i == "kretprobe") {
+        sym = $(i + 1); mech = $i
+        kind = mech == "fentry" ? "kfunc" : mech == "fexit" ? "kretfunc" : mech
+        if (!seen[kind ":" sym]++) printf "%s:%s,\n", kind, sym
+        break } }' "$res/plan.txt" | sed '$ s/,$//')
+  [[ -n $prog ]] || die "no probe points in the plan: $(head -5 "$res/plan.txt")"
+  printf '%s\n{ @[probe] = count(); }\nBEGIN { printf("ready\\n"); }\n' "$prog" > "$res/count.bt"
+
+  wait_for() {  # file pattern pid
+    local i
+    for ((i = 0; i < 1500; i++)); do
+      grep -q "$2" "$1" 2>/dev/null && return 0
+      kill -0 "$3" 2>/dev/null || return 1
+      sleep 0.2
+    done
+    return 1
+  }
+  run_stress() {
+    local t0 t1
+    t0=$(date +%s%N)
+    echo "$scen" > "$runfile" || return 1
+    t1=$(date +%s%N)
+    echo $((t1 - t0))
+  }
+  one() {  # config round -> "scenario config round ns hits lost" on runs.tsv
+    local c=$1 r=$2 d=$res/$scen.$1.$2 pid ns hits=- lost=- args=()
+    mkdir -p "$d"
+    case $c in
+      untraced) ns=$(run_stress) || die "stress failed untraced"; echo "$scen $c $r $ns - -" >> "$res/runs.tsv"; return ;;
+      bpftrace)
+        bpftrace "$res/count.bt" > "$d/out" 2> "$d/err" & pid=$!
+        wait_for "$d/out" '^ready' "$pid" || die "bpftrace did not attach: $(head -5 "$d/err" "$d/out")"
+        ns=$(run_stress) || die "stress failed under bpftrace"
+        kill -INT "$pid"; wait "$pid" || true
+        hits=$(awk -F': ' '/^@\[/ { s += $2 } END { print s + 0 }' "$d/out")
+        echo "$scen $c $r $ns $hits -" >> "$res/runs.tsv"; return ;;
+      live) args=(live -f json) ;;
+      live-nostacks) args=(live -f json --stacks=none) ;;
+      live-allstacks) args=(live -f json --stacks=all) ;;
+      live-k) args=(live -f json -k) ;;
+      record) rm -f /tmp/gvt-bench.gvt; args=(record -o /tmp/gvt-bench.gvt) ;;
+      *) die "unknown configuration '$c'" ;;
+    esac
+    "$bin" "${args[@]}" > "$d/out" 2> "$d/err" & pid=$!
+    wait_for "$d/err" '^gpuvm-trace: attached' "$pid" || die "$c did not attach: $(head -5 "$d/err")"
+    ns=$(run_stress) || die "stress failed under $c"
+    kill -INT "$pid"; wait "$pid" || true
+    if [[ $c == record ]]; then
+      lost=$("$bin" lint -f json /tmp/gvt-bench.gvt 2>/dev/null | sed -n 's/.*"lost":\([0-9]*\).*/\1/p' | tail -1)
+    else
+      lost=$(sed -n 's/.*"lost":\([0-9]*\).*/\1/p' "$d/out" | tail -1)
+    fi
+    echo "$scen $c $r $ns - ${lost:-?}" >> "$res/runs.tsv"
+  }
+
+  : > "$res/runs.tsv"
+  local cfgs n r i
+  for scen in stress resv-churn; do
+    [[ $scen == stress ]] && cfgs=($CONFIGS) || cfgs=($CHURN_CONFIGS)
+    ((${#cfgs[@]})) || continue
+    run_stress > /dev/null || die "warm-up $scen failed"  # caches, first-touch allocations
+    n=${#cfgs[@]}
+    for ((r = 1; r <= ROUNDS; r++)); do
+      for ((i = 0; i < n; i++)); do
+        one "${cfgs[(i + r - 1) % n]}" "$r"
+      done
+      echo "live.sh: $scen round $r done" >&2
+    done
+  done
+}
+
+if [[ ${1:-} == --guest ]]; then
+  guest "$2"
+  exit 0
+fi
+
+BUILD=${BUILD:-$ROOT/build}
+BIN=$BUILD/gpuvm-trace
+[[ -x $BIN ]] || die "no $BIN: build first (cmake --build build) or set BUILD"
+[[ $(id -u) -eq 0 ]] || die "must run as root (the guest and BPF need it)"
+out=${OUT:-$(mktemp -d /tmp/gvt-live-bench.XXXXXX)}
+echo "== one guest boot: $ROUNDS rounds x [$CONFIGS], stress $ITERATIONS rounds; results in $out"
+echo "== host load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+"$ROOT/tests/vm/vm-run.sh" --timeout "${TIMEOUT:-5400}" --out "$out" -- \
+  "ROUNDS=$ROUNDS ITERATIONS=$ITERATIONS CONFIGS='$CONFIGS' CHURN_CONFIGS='$CHURN_CONFIGS' tests/bench/live.sh --guest '$BIN'" ||
+  die "the guest run failed (status $?): see $out/console.log"
+echo "== host load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+[[ -s $out/runs.tsv ]] || die "no results in $out/runs.tsv"
+
+summarize() {  # scenario configs
+awk -v scen="$1" -v cfgs="$2" '
+  function median(a, n,   i, j, t) {
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  $1 != scen { next }
+  { k = $2; n[k]++; ns[k, n[k]] = $4
+    if ($5 != "-") { hits[++nh] = $5 }
+    if ($6 != "-" && $6 != "?") lost[k] += $6; else if ($6 == "?") unk[k] = 1 }
+  END {
+    events = nh ? median(hits, nh) : 0
+    split(cfgs, order, " ")
+    for (k in n) {
+      delete a; mn = 0; mx = 0
+      for (i = 1; i <= n[k]; i++) { a[i] = ns[k, i]; if (!mn || a[i] < mn) mn = a[i]; if (a[i] > mx) mx = a[i] }
+      med[k] = median(a, n[k]); lo[k] = mn; hi[k] = mx
+    }
+    printf "\n%s: probe hits per run (bpftrace count): %d\n", scen, events
+    printf "%-16s %12s %25s %14s %10s %6s\n", "configuration", "median ms", "min..max ms", "added ns/event", "vs bpftrace", "lost"
+    for (o = 1; o in order; o++) {
+      k = order[o]; if (!(k in med)) continue
+      add = (events && ("untraced" in med)) ? (med[k] - med["untraced"]) / events : 0
+      btadd = (events && ("bpftrace" in med)) ? (med["bpftrace"] - med["untraced"]) / events : 0
+      ratio = (k == "untraced" || btadd <= 0) ? "-" : sprintf("%.2fx", add / btadd)
+      l = (k == "untraced" || k == "bpftrace") ? "-" : ((k in unk) ? "?" : lost[k] + 0)
+      printf "%-16s %12.1f %12.1f..%-12.1f %14.0f %10s %6s\n", k, med[k] / 1e6, lo[k] / 1e6, hi[k] / 1e6, add, ratio, l
+    }
+  }' "$out/runs.tsv"
+}
+summarize stress "$CONFIGS"
+[[ -z $CHURN_CONFIGS ]] || summarize resv-churn "$CHURN_CONFIGS"
