@@ -38,17 +38,33 @@ guest() {
   insmod "$GVT_EXERCISER_KO" || die "insmod $GVT_EXERCISER_KO failed"
   echo "$ITERATIONS" > /sys/kernel/debug/gpuvm_exerciser/iterations
 
-  # The probe points of the default plan, for bpftrace: "fentry SYMBOL [MODULE]".
+  # The probe points of the default plan, for bpftrace. Plan lines read
+  # "  LOGICAL -> SYMBOL [MODULE]  MECHANISM  why".
   "$bin" live --dry-run > "$res/plan.txt" 2>&1 || die "live --dry-run failed: $(head -3 "$res/plan.txt")"
+  mkprog() {  # 1: as planned (kfunc/kretfunc for fentry/fexit), 0: kprobes only
+    awk -v native="$1" '$2 == "->" {
+        sym = $3; i = 4; mod = ""
+        if ($4 ~ /^\[.*\]$/) { mod = substr($4, 2, length($4) - 2); i = 5 }
+        mech = $i
+        if (mech == "raw_tracepoint") { if (native) printf "rawtracepoint:%s,\n", sym; next }
+        if (!native) kind = (mech == "fentry" || mech == "kprobe") ? "kprobe" : "kretprobe"
+        else kind = mech == "fentry" ? "kfunc" : mech == "fexit" ? "kretfunc" : mech
+        p = (kind ~ /func$/ && mod != "") ? kind ":" mod ":" sym : kind ":" sym
+        if (!seen[p]++) printf "%s,\n", p
+      }' "$res/plan.txt" | sed '$ s/,$//'
+  }
   local prog
-  prog=$(awk '
-    { for (i = 1; i <= NF; i++) if ($i == "fentry" || $i == "fexit" || $i == "kprobe" || $i == "kretprobe") {
-        sym = $(i + 1); mech = $i
-        kind = mech == "fentry" ? "kfunc" : mech == "fexit" ? "kretfunc" : mech
-        if (!seen[kind ":" sym]++) printf "%s:%s,\n", kind, sym
-        break } }' "$res/plan.txt" | sed '$ s/,$//')
-  [[ -n $prog ]] || die "no probe points in the plan: $(head -5 "$res/plan.txt")"
-  printf '%s\n{ @[probe] = count(); }\nBEGIN { printf("ready\\n"); }\n' "$prog" > "$res/count.bt"
+  for native in 1 0; do
+    prog=$(mkprog $native)
+    [[ -n $prog ]] || die "no probe points in the plan: $(head -5 "$res/plan.txt")"
+    printf '%s\n{ @[probe] = count(); }\nBEGIN { printf("ready\\n"); }\n' "$prog" > "$res/count.bt"
+    # Attach once and leave: does this bpftrace take these probe points?
+    printf '%s\n{ @[probe] = count(); }\nBEGIN { exit(); }\n' "$prog" > "$res/check.bt"
+    if bpftrace "$res/check.bt" > "$res/check.$native.out" 2>&1; then break; fi
+    ((native)) || die "bpftrace cannot attach to the plan's probe points: $(tail -3 "$res/check.$native.out")"
+    echo "live.sh: bpftrace refused kfunc probes (see check.1.out): counting with kprobes" >&2
+  done
+  echo "bpftrace probes: $(($(wc -l < "$res/count.bt") - 2)) ($( ((native)) && echo as planned || echo kprobes))" > "$res/bpftrace.mode"
 
   wait_for() {  # file pattern pid
     local i
