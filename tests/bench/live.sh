@@ -46,7 +46,14 @@ guest() {
         sym = $3; i = 4; mod = ""
         if ($4 ~ /^\[.*\]$/) { mod = substr($4, 2, length($4) - 2); i = 5 }
         mech = $i
-        if (mech == "raw_tracepoint") { if (native) printf "rawtracepoint:%s,\n", sym; next }
+        # bpftrace 0.17 has no rawtracepoint probes: the same kernel tracepoint.
+        if (mech == "raw_tracepoint") { printf "tracepoint:raw_syscalls:%s,\n", sym; next }
+        # It cannot generate code for symbols with dots (drm_gpuvm_bo_put.part.0):
+        # count the exported function, which reaches it on every non-NULL call.
+        if (sym ~ /\./) {
+          sym = $1
+          if (native) mech = (mech == "kprobe") ? "fentry" : (mech == "kretprobe") ? "fexit" : mech
+        }
         if (!native) kind = (mech == "fentry" || mech == "kprobe") ? "kprobe" : "kretprobe"
         else kind = mech == "fentry" ? "kfunc" : mech == "fexit" ? "kretfunc" : mech
         p = (kind ~ /func$/ && mod != "") ? kind ":" mod ":" sym : kind ":" sym
