@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
@@ -77,6 +78,32 @@ OptBool has_enum_value(const btf* b, const char* en, std::string_view val) {
   return OptBool::no;
 }
 
+// Byte offset of the member path inside struct `strukt` (e.g. kref's counter in
+// drm_gpuvm_bo), or nullopt.
+std::optional<int64_t> member_offset(const btf* b, const char* strukt, std::initializer_list<std::string_view> path) {
+  if (!b) return std::nullopt;
+  int id = btf__find_by_name_kind(b, strukt, BTF_KIND_STRUCT);
+  if (id <= 0) return std::nullopt;
+  int64_t bits = 0;
+  for (std::string_view p : path) {
+    const btf_type* t = btf__type_by_id(b, btf__resolve_type(b, id));
+    if (!t || (!btf_is_struct(t) && !btf_is_union(t))) return std::nullopt;
+    const btf_member* m = btf_members(t);
+    bool found = false;
+    for (unsigned i = 0; i < btf_vlen(t); ++i, ++m) {
+      const char* n = btf__name_by_offset(b, m->name_off);
+      if (n && p == n) {
+        bits += btf_member_bit_offset(t, i);
+        id = static_cast<int>(m->type);
+        found = true;
+        break;
+      }
+    }
+    if (!found) return std::nullopt;
+  }
+  return bits / 8;
+}
+
 }  // namespace
 
 bool gpuvm_available(const FactsOptions& o) {
@@ -129,6 +156,17 @@ KernelFacts gather_facts(const FactsOptions& o) {
     k.feat_immediate_mode = has_enum_value(g, "drm_gpuvm_flags", "DRM_GPUVM_IMMEDIATE_MODE");
     k.feat_deferred = opt_bool(has_func(g, "drm_gpuvm_bo_put_deferred"));
     k.feat_prealloc_self_locks = opt_bool(has_func(g, "drm_gpuvm_bo_obtain_locked"));
+  }
+  if (k.gpuvm_builtin) {
+    PutCoverage pc;
+    pc.reason = "GPUVM is built into vmlinux (CONFIG_DRM_GPUVM=y, e.g. forced by RUST_DRM_GPUVM): the code "
+                "analysis reads module files only, so the put's clones and inlined copies are not checked";
+    k.put_analysis = std::move(pc);
+  } else if (k.gpuvm_present) {
+    // Decided from the code of the module actually loaded (vm_bo-lifecycle.md §B.3).
+    PutAnalysisOptions po;
+    po.kref_offset = member_offset(g, "drm_gpuvm_bo", {"kref", "refcount", "refs", "counter"});
+    k.put_analysis = analyse_module(o.modroot, k.release, "drm_gpuvm", k.build_id, po);
   }
 
   std::string aff;

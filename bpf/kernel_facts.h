@@ -11,6 +11,7 @@ namespace gvt::live {
 
 struct FactsOptions {
   std::string sysfs = "/sys";  // root of sysfs (tests point it elsewhere)
+  std::string modroot = "/lib/modules";  // where the module files of each release live
 };
 
 // Throws LiveError: no vmlinux BTF (kExitNoBtf). A missing drm_gpuvm is not an

@@ -191,7 +191,6 @@ std::string find_module_file(const std::string& modroot, const std::string& rele
   auto matches = [&](std::string_view base) {
     for (std::string_view ext : {".ko", ".ko.xz", ".ko.zst"}) {
       if (base.size() == name.size() + ext.size() && base.starts_with(name) && base.ends_with(ext)) return true;
-      // modules may be named with '-' where the module name has '_'
     }
     return false;
   };
@@ -207,6 +206,12 @@ std::string find_module_file(const std::string& modroot, const std::string& rele
     }
   }
   std::error_code ec;
+  // Without modules.dep (an unpacked package, no depmod run): where kbuild installs
+  // DRM modules, before a walk of the whole tree.
+  for (std::string_view ext : {".ko", ".ko.xz", ".ko.zst"}) {
+    fs::path f = dir / "kernel/drivers/gpu/drm" / (std::string(name) + std::string(ext));
+    if (fs::exists(f, ec)) return f.string();
+  }
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_regular_file(ec) && matches(it->path().filename().string())) return it->path().string();

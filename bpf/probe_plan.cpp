@@ -16,17 +16,6 @@ std::string_view mech_name(Mech m) {
   return "?";
 }
 
-const std::vector<CloneConvention>& clone_manifest() {
-  // Checked by disassembly of the shipped module (vm_bo-lifecycle.md §B.3): the
-  // exported put tail-jumps to .part.0, which every internal caller also enters
-  // directly; it takes the vm_bo in rdi and returns 1 when it destroyed it.
-  static const std::vector<CloneConvention> m = {
-      {"cb41676e7d0a466001593339c8e1fd1286caf0ac", Fn::bo_put, "drm_gpuvm_bo_put.part.0",
-       "K612 6.12.95+deb12-amd64: (vm_bo) -> bool destroyed, reached by every non-NULL put"},
-  };
-  return m;
-}
-
 namespace {
 
 struct LogicalFn {
@@ -134,10 +123,10 @@ struct Planner {
   }
 
   bool plan_fn(const LogicalFn& f, std::string why) {
-    // Clones are used only with a manifest entry (put, below); others are listed.
+    // Only the put's clone is probed (plan_put, from the code analysis); others are listed.
     if (!f.lock)
       for (const std::string& c : clones(f.names.front()))
-        p.skipped.push_back({f.fn, c, "compiler clone without a manifest entry: exported entry point used"});
+        p.skipped.push_back({f.fn, c, "compiler clone: the exported entry point is probed"});
     for (std::string_view n : f.names) {
       if (traceable(f, n)) {
         plan_pair(f, n, std::move(why));
@@ -163,55 +152,58 @@ struct Planner {
     return out;
   }
 
-  const CloneConvention* manifest_for(Fn fn, std::string_view sym) const {
-    if (k.build_id.empty()) return nullptr;
-    for (const auto& c : clone_manifest())
-      if (c.fn == fn && c.symbol == sym && c.build_id == k.build_id) return &c;
-    return nullptr;
+  void put_partial(std::string why) {
+    p.put_complete = false;
+    p.put_reason = why;
+    p.notices.push_back(fmt::format("put coverage partial: {}; rules needing complete put history will "
+                                    "answer unknown", why));
   }
 
+  // The put is probed where the code analysis found it (put_coverage.h): the exported
+  // function, or the compiler clone holding the final put with a learned convention.
   void plan_put() {
     LogicalFn put{Fn::bo_put, {kPut}, true, true, false, ""};
+    const PutCoverage* a = k.put_analysis ? &*k.put_analysis : nullptr;
+    if (a) p.put_evidence = a->details;
     std::vector<std::string> cl = clones(kPut);
-    for (const std::string& c : cl) {
-      if (const CloneConvention* m = manifest_for(Fn::bo_put, c)) {
-        // Only kprobes reach a clone (it has no BTF). The exported wrapper is not
-        // probed: it would write a second entry/exit for the same logical call.
-        add(Fn::bo_put, c, false, Mech::kprobe, fmt::format("authoritative put; manifest {}", m->convention));
-        add(Fn::bo_put, c, false, Mech::kretprobe, "destroyed flag (return value)");
+    if (a && a->complete && a->put_symbol != kPut) {
+      if (k.gpuvm_traceable.count(a->put_symbol)) {
+        // Only kprobes reach a clone (it has no BTF). The BPF program reads the vm_bo
+        // from the first argument and the destroyed flag from the return value: the
+        // analysis proved exactly that convention. The exported wrapper is not probed:
+        // it would write a second entry/exit for the same logical call.
+        add(Fn::bo_put, a->put_symbol, false, Mech::kprobe, fmt::format("authoritative put; {}", a->convention()));
+        add(Fn::bo_put, a->put_symbol, false, Mech::kretprobe, "destroyed flag (return value)");
         p.skipped.push_back({Fn::bo_put, std::string(kPut),
-                             fmt::format("exported wrapper not probed: it tail-jumps to {} (one "
-                                         "entry/exit per logical call)", c)});
+                             fmt::format("exported wrapper not probed: the final put is in {} (one entry/exit "
+                                         "per logical call)", a->put_symbol)});
+        for (const std::string& c : cl)
+          if (c != a->put_symbol) p.skipped.push_back({Fn::bo_put, c, "compiler clone without a vm_bo put"});
         p.put_complete = true;
+        p.put_reason = a->reason;
         return;
       }
     }
     if (!traceable(put, kPut)) {
       p.skipped.push_back({Fn::bo_put, std::string(kPut), "not traceable in this kernel"});
       p.missing.emplace_back(kPut);
+      put_partial(fmt::format("{} cannot be probed", kPut));
+      return;
+    }
+    for (const std::string& c : cl)
+      p.skipped.push_back({Fn::bo_put, c, a && a->complete ? "compiler clone without a vm_bo put"
+                                                           : "compiler clone: convention not proven"});
+    if (a && a->complete && a->put_symbol == kPut) {
+      plan_pair(put, kPut, "authoritative put (code analysis)");
+      p.put_complete = true;
+      p.put_reason = a->reason;
       return;
     }
     plan_pair(put, kPut, "exported entry point only");
-    if (!cl.empty()) {
-      for (const std::string& c : cl)
-        p.skipped.push_back({Fn::bo_put, c,
-                             fmt::format("compiler clone without a manifest entry for build-id {}",
-                                         k.build_id.empty() ? "(unknown)" : k.build_id)});
-      p.notices.push_back(fmt::format(
-          "put coverage partial: {} has clone(s) ({}) whose calling convention is not recorded "
-          "for this build; internal puts bypass the exported function, rules needing complete "
-          "put history will answer unknown",
-          kPut, fmt::join(cl, ", ")));
-    } else if (!k.have_filter_functions) {
-      p.notices.push_back(
-          "put coverage partial: compiler clones cannot be listed without read access to "
-          "/sys/kernel/tracing/available_filter_functions (run as root)");
-    } else {
-      p.notices.push_back(fmt::format(
-          "put coverage partial: no manifest entry for this {} build (build-id {}); the "
-          "exported put may be inlined into internal callers",
-          k.module.empty() ? "vmlinux" : k.module, k.build_id.empty() ? "unknown" : k.build_id));
-    }
+    if (!a) put_partial("the module's code was not analysed");
+    else if (a->complete) put_partial(fmt::format("the put clone {} is not traceable (absent from "
+                                                  "available_filter_functions; run as root)", a->put_symbol));
+    else put_partial(a->reason);
   }
 
   Plan run() {
@@ -237,12 +229,18 @@ struct Planner {
       for (Fn f : {Fn::bo_put_deferred, Fn::va_unlink_defer, Fn::bo_deferred_cleanup}) {
         bool planned = false;
         for (const auto& pp : p.probes) planned |= pp.fn == f;
-        if (!planned && p.put_complete) {
-          p.put_complete = false;
-          p.notices.push_back(fmt::format("put coverage partial: {} cannot be probed", fn_name(f)));
-        }
+        if (!planned && p.put_complete) put_partial(fmt::format("{} cannot be probed", fn_name(f)));
       }
     }
+
+    // Puts the analysis found inlined into other functions are seen only through
+    // those functions' own probes.
+    if (p.put_complete && k.put_analysis)
+      for (const std::string& f : k.put_analysis->inline_puts) {
+        bool planned = false;
+        for (const auto& pp : p.probes) planned |= pp.symbol == f;
+        if (!planned) put_partial(fmt::format("{} holds an inlined vm_bo put but cannot be probed", f));
+      }
 
     p.watch_mutexes = is_true(k.feat_gpuva_mutex);
     bool locks_ok = true;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bpf/put_coverage.h"
 #include "decode/event.h"
 
 namespace gvt::live {
@@ -24,7 +25,9 @@ struct KernelFacts {
   bool gpuvm_present = false;          // module loaded, or built into vmlinux
   bool gpuvm_builtin = false;
   std::string module = "drm_gpuvm";    // "" when built in
-  std::string build_id;                // hex; "" when unknown
+  std::string build_id;                // hex; "" when unknown (the loaded module's)
+  // Put coverage decided from the module's code (put_coverage.h); absent = not analysed.
+  std::optional<PutCoverage> put_analysis;
   // available_filter_functions could be read (root): clones are known. Without it
   // the plan rests on BTF alone and uses exported entry points.
   bool have_filter_functions = false;
@@ -37,16 +40,6 @@ struct KernelFacts {
   OptBool feat_immediate_mode = OptBool::absent;
   OptBool feat_prealloc_self_locks = OptBool::absent;
 };
-
-// A compiler clone whose calling convention was checked by hand for one build.
-struct CloneConvention {
-  std::string_view build_id;
-  Fn fn;
-  std::string_view symbol;
-  std::string_view convention;  // human text for --dry-run
-};
-// Built-in manifest (K612 = Debian 6.12.95+deb12-amd64 drm_gpuvm.ko).
-const std::vector<CloneConvention>& clone_manifest();
 
 struct PlannedProbe {
   Fn fn = Fn::unknown;
@@ -72,6 +65,8 @@ struct Plan {
   std::vector<std::string> notices;   // one line each, shown once at start
   std::vector<std::string> missing;   // required functions that cannot be probed
   bool put_complete = false;
+  std::string put_reason;                // why complete / partial (one line)
+  std::vector<std::string> put_evidence; // the code analysis' findings
   bool locks_complete = false;
   bool watch_mutexes = false;         // mutex_* probes planned (gpuva.lock kernels)
   // Logical name → symbol when they differ (written as the event's "symbol").

@@ -593,9 +593,13 @@ PutCoverage analyse_put_coverage(const ModuleCode& code, const PutAnalysisOption
   for (const auto& [name, g] : an.groups) {
     total_insns += g.ninsns;
     Holder hd{&g, {}};
+    // In drm_gpuvm_bo_put and its clones a decrement through an argument at any
+    // offset counts too: a clone may take a pointer into the vm_bo (scalarised args).
+    const bool put_fn = name == kPut || is_clone_of(name, kPut);
     for (const Site& s : g.sites) {
       bool at_kref = s.addr.kind != Val::top && s.addr.c == r.kref_offset;
-      if (at_kref || s.addr.kind == Val::top) hd.sites.push_back(&s);
+      bool through_arg = s.addr.kind == Val::sym && s.addr.id >= kArgId && s.addr.id < kArgId + 8;
+      if (at_kref || s.addr.kind == Val::top || (put_fn && through_arg)) hd.sites.push_back(&s);
     }
     if (!hd.sites.empty()) holders.push_back(std::move(hd));
   }
@@ -603,7 +607,7 @@ PutCoverage analyse_put_coverage(const ModuleCode& code, const PutAnalysisOption
     std::string what = s.helper ? "out-of-line refcount drop" : s.delta ? "decrement" : "atomic update";
     std::string of = s.addr.kind == Val::top ? "an address the analysis cannot follow"
                      : s.addr.kind == Val::sym && s.addr.id >= kArgId && s.addr.id < kArgId + 8
-                         ? fmt::format("argument {}'s refcount", s.addr.id - kArgId + 1)
+                         ? fmt::format("offset {} of argument {}", offset_text(s.addr.c), s.addr.id - kArgId + 1)
                          : "a vm_bo refcount";
     return fmt::format("{} of {} at {}", what, of, s.where);
   };
@@ -624,9 +628,10 @@ PutCoverage analyse_put_coverage(const ModuleCode& code, const PutAnalysisOption
   std::optional<int> arg;
   for (const Site* s : ph.sites) {
     if (s->addr.kind != Val::sym || s->addr.id < kArgId || s->addr.id >= kArgId + 8 || s->addr.c != r.kref_offset)
-      return partial(r, fmt::format("{}: {}; which vm_bo it puts is not an argument (a clone with scalarised "
-                                    "arguments?): its calling convention is unknown",
-                                    pg.name, site_text(*s)));
+      return partial(r, fmt::format("{}: {}, not a vm_bo refcount at offset {} of an argument (a pointer into "
+                                    "the vm_bo or scalarised arguments, as .isra clones take?): its calling "
+                                    "convention is unknown",
+                                    pg.name, site_text(*s), offset_text(r.kref_offset)));
     int i = static_cast<int>(s->addr.id - kArgId);
     if (arg && *arg != i) return partial(r, fmt::format("{} decrements the refcount of two different arguments", pg.name));
     arg = i;

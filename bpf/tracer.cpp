@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -162,6 +163,7 @@ struct Tracer::Impl {
   std::vector<bool> link_is_kprobe;
   std::unique_ptr<ring_buffer, RingDeleter> ring;
   bool put_complete = false;
+  std::string put_reason;
   bool locks_complete = false;
 
   RawDecoder decoder;
@@ -309,6 +311,7 @@ struct Tracer::Impl {
   void attach_all() {
     prepare_symbols();
     put_complete = plan.put_complete;
+    put_reason = plan.put_reason;
     locks_complete = plan.locks_complete;
     for (const PlannedProbe& pp : plan.probes) {
       bpf_program* pr = prog(pp.mech, pp.fn);
@@ -335,9 +338,12 @@ struct Tracer::Impl {
                                                             "and try -k", what, std::strerror(err)));
         warn(fmt::format("cannot attach {} ({}); continuing without it", what, std::strerror(err)));
         if (is_lock(pp.fn)) locks_complete = false;
+        const auto& inl = facts.put_analysis ? facts.put_analysis->inline_puts : std::vector<std::string>{};
         if (pp.fn == Fn::bo_put || pp.fn == Fn::bo_put_deferred || pp.fn == Fn::va_unlink_defer ||
-            pp.fn == Fn::bo_deferred_cleanup)
+            pp.fn == Fn::bo_deferred_cleanup || std::find(inl.begin(), inl.end(), pp.symbol) != inl.end()) {
+          if (put_complete) put_reason = fmt::format("attaching {} failed", what);
           put_complete = false;
+        }
         continue;
       }
       links.emplace_back(l);
@@ -498,6 +504,7 @@ Header Tracer::header() const {
   h.feat_prealloc_self_locks = impl_->facts.feat_prealloc_self_locks;
   h.coverage_put = impl_->put_complete ? "complete" : "partial";
   h.coverage_locks = impl_->locks_complete ? "complete" : "partial";
+  h.coverage_put_reason = impl_->put_reason;
   return h;
 }
 

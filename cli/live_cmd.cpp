@@ -153,6 +153,10 @@ void print_plan(const KernelFacts& k, const Plan& p) {
              opt_bool_text(k.feat_immediate_mode), opt_bool_text(k.feat_prealloc_self_locks));
   fmt::print("coverage: put={} locks={}\n", p.put_complete ? "complete" : "partial",
              p.locks_complete ? "complete" : "partial");
+  if (!p.put_reason.empty()) fmt::print("put coverage: {}\n", p.put_reason);
+  for (const std::string& e : p.put_evidence) fmt::print("  evidence: {}\n", e);
+  if (k.put_analysis && !k.put_analysis->module_file.empty())
+    fmt::print("  code analysis of {}: {:.1f} ms\n", k.put_analysis->module_file, k.put_analysis->ms);
   if (!k.have_filter_functions)
     fmt::print("(no read access to available_filter_functions: plan from BTF only; run as root for clones)\n");
   fmt::print("probes ({}):\n", p.probes.size());

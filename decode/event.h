@@ -181,6 +181,7 @@ struct Header {
   // coverage: "complete" / "partial" / "" (absent = unknown, treated as partial)
   std::string coverage_put;
   std::string coverage_locks;
+  std::string coverage_put_reason;  // optional: why put coverage is complete / partial
   bool redacted = false;
   // The header exactly as read (JSON object text), so free keys survive conversion.
   std::string raw_json;

@@ -293,6 +293,10 @@ void append_header(std::string& out, const Header& h) {
       out += "\"locks\":";
       append_string(out, h.coverage_locks);
     }
+    if (!h.coverage_put_reason.empty()) {
+      out += ",\"put_reason\":";
+      append_string(out, h.coverage_put_reason);
+    }
     out += '}';
   }
   out += ",\"redacted\":";

@@ -619,7 +619,10 @@ JsonlParser::Kind JsonlParser::parse_header(object obj, std::string_view text, u
       if (auto k = members(v, key, feature)) return *k;
     } else if (key == "coverage") {
       auto coverage = [&](std::string_view fk, value& fv) {
-        std::string* slot = fk == "put" ? &header_.coverage_put : fk == "locks" ? &header_.coverage_locks : nullptr;
+        std::string* slot = fk == "put"          ? &header_.coverage_put
+                            : fk == "locks"      ? &header_.coverage_locks
+                            : fk == "put_reason" ? &header_.coverage_put_reason
+                                                 : nullptr;
         std::string_view cs;
         if (slot && keep(get_str(fv, fk, cs))) slot->assign(cs);
       };

@@ -35,7 +35,7 @@ fi
 pkgs=(
   build-essential cmake pkg-config git time
   libcli11-dev libfmt-dev libsimdjson-dev libgtest-dev libxxhash-dev robin-map-dev
-  libelf-dev zlib1g-dev clang llvm
+  libelf-dev zlib1g-dev clang llvm libcapstone-dev liblzma-dev libzstd-dev
   qemu-system-x86 busybox-static cpio kmod xz-utils dwarves
   man-db dpkg-dev
   debootstrap util-linux

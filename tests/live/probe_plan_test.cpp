@@ -35,6 +35,17 @@ KernelFacts k612() {
     if (!n.empty()) k.gpuvm_btf.insert(n);
   for (auto n : lock_function_names()) k.vmlinux_btf.emplace(n);
   k.feat_deferred = k.feat_gpuva_mutex = k.feat_immediate_mode = k.feat_prealloc_self_locks = OptBool::no;
+  // What the code analysis finds in this module (put_coverage_kernel_test checks it on
+  // the real file).
+  PutCoverage a;
+  a.complete = true;
+  a.put_symbol = "drm_gpuvm_bo_put.part.0";
+  a.vm_bo_arg = 0;
+  a.vm_bo_reg = "rdi";
+  a.returns_destroyed = true;
+  a.ret_reg = "eax";
+  a.reason = "every final vm_bo put is in drm_gpuvm_bo_put.part.0";
+  k.put_analysis = a;
   return k;
 }
 
@@ -124,9 +135,10 @@ TEST(ProbePlan, K612WithKprobesOption) {
   EXPECT_TRUE(p.put_complete);
 }
 
-TEST(ProbePlan, UnknownBuildIdMeansPartialPut) {
+TEST(ProbePlan, PartialAnalysisMeansExportedPutAndPartial) {
   KernelFacts k = k612();
-  k.build_id = "0123456789abcdef0123456789abcdef01234567";
+  k.put_analysis->complete = false;
+  k.put_analysis->reason = "vm_bo put inlined into drm_gpuvm_exec_lock (not probed as a put)";
   Plan p = make_plan(k, {});
   auto put = probes_for(p, Fn::bo_put);
   ASSERT_EQ(put.size(), 2u);
@@ -135,9 +147,19 @@ TEST(ProbePlan, UnknownBuildIdMeansPartialPut) {
   EXPECT_FALSE(p.put_complete);
   EXPECT_TRUE(skipped(p, "drm_gpuvm_bo_put.part.0"));
   bool noticed = false;
-  for (const auto& n : p.notices) noticed |= n.find("put coverage partial") != std::string::npos;
+  for (const auto& n : p.notices) noticed |= n.find("put coverage partial: vm_bo put inlined into drm_gpuvm_exec_lock") != std::string::npos;
   EXPECT_TRUE(noticed);
+  EXPECT_EQ(p.put_reason, k.put_analysis->reason);
   EXPECT_EQ(p.symbol_for(Fn::bo_put), "");
+}
+
+TEST(ProbePlan, NoAnalysisMeansPartialPut) {
+  KernelFacts k = k612();
+  k.put_analysis.reset();
+  Plan p = make_plan(k, {});
+  EXPECT_FALSE(p.put_complete);
+  EXPECT_EQ(probes_for(p, Fn::bo_put)[0].symbol, "drm_gpuvm_bo_put");
+  EXPECT_EQ(p.put_reason, "the module's code was not analysed");
 }
 
 TEST(ProbePlan, OtherClonesAreListedNotUsed) {
@@ -168,7 +190,6 @@ TEST(ProbePlan, KnewLikeKernelWithDeferredCleanup) {
   KernelFacts k;
   k.release = "7.3.0-rc1";
   k.gpuvm_present = true;
-  k.build_id = "ffffffffffffffffffffffffffffffffffffffff";
   k.have_filter_functions = true;
   std::string aff =
       "ww_mutex_lock\nww_mutex_lock_interruptible\nww_mutex_trylock\nww_mutex_unlock\n"
@@ -193,10 +214,29 @@ TEST(ProbePlan, KnewLikeKernelWithDeferredCleanup) {
   EXPECT_EQ(probes_for(p, Fn::bo_obtain_locked).size(), 2u);
   EXPECT_TRUE(probes_for(p, Fn::bo_obtain).empty());
   EXPECT_TRUE(skipped(p, "drm_gpuvm_bo_obtain"));
-  // No clone: the exported put is probed, but without a manifest entry the
-  // coverage cannot be claimed.
+  // Not analysed: the exported put is probed, but coverage cannot be claimed.
   EXPECT_EQ(probes_for(p, Fn::bo_put)[0].symbol, "drm_gpuvm_bo_put");
   EXPECT_FALSE(p.put_complete);
+  // The 7.2 shape the analysis finds: the put in the export, inlined puts in three
+  // probed functions.
+  PutCoverage a;
+  a.complete = true;
+  a.put_symbol = "drm_gpuvm_bo_put";
+  a.vm_bo_arg = 0;
+  a.returns_destroyed = true;
+  a.inline_puts = {"drm_gpuva_unlink_defer", "drm_gpuvm_bo_obtain_prealloc", "drm_gpuvm_bo_put_deferred"};
+  a.reason = "every final vm_bo put is in drm_gpuvm_bo_put";
+  k.put_analysis = a;
+  Plan q = make_plan(k, {});
+  EXPECT_TRUE(q.put_complete) << q.put_reason;
+  EXPECT_EQ(probes_for(q, Fn::bo_put)[0].symbol, "drm_gpuvm_bo_put");
+  EXPECT_EQ(probes_for(q, Fn::bo_put)[0].mech, Mech::fentry);
+  // An inlined put in a function that cannot be probed breaks the coverage.
+  k.gpuvm_traceable.erase("drm_gpuva_unlink_defer");
+  k.gpuvm_btf.erase("drm_gpuva_unlink_defer");
+  Plan r = make_plan(k, {});
+  EXPECT_FALSE(r.put_complete);
+  EXPECT_NE(r.put_reason.find("drm_gpuva_unlink_defer"), std::string::npos) << r.put_reason;
   // gpuva.lock exists: the mutex functions are watched.
   EXPECT_TRUE(p.watch_mutexes);
   EXPECT_EQ(probes_for(p, Fn::mutex_lock).size(), 2u);

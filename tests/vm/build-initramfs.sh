@@ -23,7 +23,7 @@ file -L "$bb" 2>/dev/null | grep -q 'statically linked' || ldd "$bb" 2>&1 | grep
 
 wanted=(netfs 9pnet 9pnet_virtio 9p overlay drm drm_exec drm_gpuvm)
 
-key=$( { echo "$kver"; printf '%s\n' "${wanted[@]}"; cat "$here/guest-init.sh" "${BASH_SOURCE[0]}"; sha256sum < "$bb"; } | sha256sum | cut -c1-16)
+key=$( { echo "$kver"; echo "$moddir"; printf '%s\n' "${wanted[@]}"; cat "$here/guest-init.sh" "${BASH_SOURCE[0]}"; sha256sum < "$bb"; } | sha256sum | cut -c1-16)
 out=$CACHE/initramfs/$kver-$key.cpio.gz
 if [[ -s $out ]]; then echo "$out"; exit 0; fi
 
@@ -71,6 +71,8 @@ for a in $("$bb" --list); do
   [[ $a == busybox ]] || ln -sf busybox "$root/bin/$a"
 done
 install -m 0755 "$here/guest-init.sh" "$root/init"
+# Where the guest finds this kernel's module files (the tracer reads drm_gpuvm.ko's code).
+realpath "$moddir" > "$root/moddir"
 
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) > "$tmp/img" \
   || die "cpio/gzip failed"

@@ -37,6 +37,12 @@ if ! mount -t overlay -o "lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work" o
   mount --bind /lower /root
   for d in /tmp /var/tmp; do mount -t tmpfs tmpfs "/root$d" || fail "tmpfs on $d"; done
 fi
+# A real install has the running kernel's modules under /lib/modules/<release>: the
+# tracer reads drm_gpuvm.ko's code there (put coverage). Here they are in the cache.
+rel=$(uname -r)
+if [ -r /moddir ] && [ ! -e "/root/lib/modules/$rel" ]; then
+  mkdir -p /root/lib/modules && ln -s "$(cat /moddir)" "/root/lib/modules/$rel" || say "cannot link /lib/modules/$rel"
+fi
 mount -t proc proc /root/proc
 mount -t sysfs sysfs /root/sys
 mount -t devtmpfs devtmpfs /root/dev

@@ -314,6 +314,10 @@ TEST(Guest, DryRunShowsTheKernelsProbePlan) {
   if (kseries() == "6.12") {
     // 6.12: the put's body is the compiler split .part.0, obtain has its old name.
     fns.insert(fns.end(), {"drm_gpuvm_bo_put.part.0", "drm_gpuvm_bo_obtain"});
+    // Decided from the module's code, with the evidence (vm_bo-lifecycle.md §B.3).
+    EXPECT_NE(out->find("coverage: put=complete"), std::string::npos) << *out;
+    EXPECT_NE(out->find("put coverage: every final vm_bo put is in drm_gpuvm_bo_put.part.0"), std::string::npos)
+        << *out;
   } else {
     // 7.x: obtain renamed, deferred cleanup and the gpuva.lock mutex present.
     fns.insert(fns.end(), {"drm_gpuvm_bo_obtain_locked", "drm_gpuvm_bo_put_deferred",
