@@ -195,6 +195,7 @@ std::string find_module_file(const std::string& modroot, const std::string& rele
     return false;
   };
   std::ifstream dep(dir / "modules.dep");
+  const bool have_dep = static_cast<bool>(dep);
   std::string line;
   while (std::getline(dep, line)) {
     std::string_view p = std::string_view(line).substr(0, line.find(':'));
@@ -212,6 +213,7 @@ std::string find_module_file(const std::string& modroot, const std::string& rele
     fs::path f = dir / "kernel/drivers/gpu/drm" / (std::string(name) + std::string(ext));
     if (fs::exists(f, ec)) return f.string();
   }
+  if (have_dep) return "";  // depmod's list is complete: the module is not installed
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_regular_file(ec) && matches(it->path().filename().string())) return it->path().string();

@@ -4,12 +4,19 @@
 // "complete", with the evidence §B.3 records for 6.12 and the shape found for 7.2.
 #include <gtest/gtest.h>
 
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
 
+#include "bpf/kernel_facts.h"
+#include "bpf/probe_plan.h"
 #include "bpf/put_coverage.h"
 
 using namespace gvt::live;
@@ -85,6 +92,54 @@ TEST(PutCoverageKernel, Debian72) {
   EXPECT_EQ(inl, (std::vector<std::string>{"drm_gpuva_unlink_defer", "drm_gpuvm_bo_obtain_prealloc",
                                             "drm_gpuvm_bo_put_deferred"}))
       << r.reason;
+}
+
+// The whole start-up path: facts from a sysfs whose drm_gpuvm is "loaded" with the
+// 6.12 module's build-id, the module file found under a /lib/modules-like tree,
+// analysed, and planned at its .part.0 clone. A different loaded build-id (the file on
+// disk is not the loaded module) must make it partial.
+TEST(PutCoverageKernel, FactsAndPlanFromTheModuleFile) {
+  namespace fs = std::filesystem;
+  if (!fs::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no /sys/kernel/btf/vmlinux on this host";
+  auto ks = kernels();
+  ASSERT_TRUE(ks.count("6.12")) << "fixture kernel_modules_fetch did not list 6.12";
+  utsname u{};
+  ASSERT_EQ(uname(&u), 0);
+  const fs::path root = fs::temp_directory_path() / ("gvt-putcov-facts-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "sys/kernel/btf");
+  fs::create_directories(root / "sys/module/drm_gpuvm/notes");
+  fs::copy_file("/sys/kernel/btf/vmlinux", root / "sys/kernel/btf/vmlinux");
+  std::ofstream(root / "sys/module/drm_gpuvm/initstate") << "live\n";
+  fs::copy_file(GVT_LIVE_TEST_DATA "/k612_build_id.note", root / "sys/module/drm_gpuvm/notes/.note.gnu.build-id");
+  const fs::path drm = root / "modules" / u.release / "kernel/drivers/gpu/drm";
+  fs::create_directories(drm);
+  fs::create_symlink(ks["6.12"].path, drm / "drm_gpuvm.ko.xz");
+
+  FactsOptions fo;
+  fo.sysfs = (root / "sys").string();
+  fo.modroot = (root / "modules").string();
+  KernelFacts k = gather_facts(fo);
+  ASSERT_TRUE(k.put_analysis);
+  EXPECT_TRUE(k.put_analysis->complete) << k.put_analysis->reason;
+  EXPECT_EQ(k.put_analysis->put_symbol, "drm_gpuvm_bo_put.part.0");
+  EXPECT_EQ(k.put_analysis->module_file, (drm / "drm_gpuvm.ko.xz").string());
+  std::cout << "analysis at start-up: " << k.put_analysis->ms << " ms\n";
+  k.have_filter_functions = true;
+  k.gpuvm_traceable = {"drm_gpuvm_bo_put", "drm_gpuvm_bo_put.part.0"};
+  k.gpuvm_btf.insert("drm_gpuvm_bo_put");
+  Plan p = make_plan(k, {});
+  EXPECT_TRUE(p.put_complete) << p.put_reason;
+  EXPECT_EQ(p.symbol_for(gvt::Fn::bo_put), "drm_gpuvm_bo_put.part.0");
+
+  std::ofstream(root / "sys/module/drm_gpuvm/notes/.note.gnu.build-id", std::ios::trunc)
+      << std::string("\x04\0\0\0\x04\0\0\0\x03\0\0\0GNU\0\x01\x02\x03\x04", 20);
+  KernelFacts other = gather_facts(fo);
+  ASSERT_TRUE(other.put_analysis);
+  EXPECT_FALSE(other.put_analysis->complete);
+  EXPECT_NE(other.put_analysis->reason.find("is not the loaded module"), std::string::npos)
+      << other.put_analysis->reason;
+  fs::remove_all(root);
 }
 
 }  // namespace
