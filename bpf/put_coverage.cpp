@@ -482,11 +482,19 @@ struct Analyzer {
     }
 
     // Collect facts from the fixed point (in-states: values before each instruction).
+    State unknown;  // all top
     for (size_t i = 0; i < ins.size(); ++i) {
-      if (!in_state[i]) continue;  // unreachable from the entry (e.g. padding)
-      const State& st = *in_state[i];
       const I& x = ins[i];
       const std::string where = at(*x.sym, x.in->address);
+      if (!in_state[i]) {
+        // Not reached by the paths followed (padding, or code behind a jump the
+        // analysis could not resolve): an atomic update there is a possible put at an
+        // unknown address, which no verdict may ignore.
+        Atomic a = arch.atomic(*x.in, unknown);
+        if (a.is && !(a.delta && *a.delta > 0)) g.sites.push_back({where, Val{}, a.delta, false});
+        continue;
+      }
+      const State& st = *in_state[i];
       Atomic a = arch.atomic(*x.in, st);
       if (a.is && !(a.delta && *a.delta > 0)) g.sites.push_back({where, a.addr, a.delta, false});
       const Val a0 = st[arch.arg_reg(0)];
@@ -653,7 +661,7 @@ PutCoverage analyse_put_coverage(const ModuleCode& code, const PutAnalysisOption
     saw1 |= (m & 2) != 0;
   }
   for (const Edge& e : pg.edges)
-    if (e.tail && !e.external)
+    if (e.tail)
       return partial(r, fmt::format("{} leaves by a tail jump to {} at {}: its return value is not its own",
                                     pg.name, e.target, e.where));
   if (!saw0 || !saw1)

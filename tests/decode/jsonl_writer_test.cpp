@@ -91,6 +91,19 @@ TEST(JsonlWriter, HeaderFromFields) {
   std::string s;
   json::append_header(s, h);
   EXPECT_EQ(s, R"({"type":"header","format":"gpuvm-trace","version":1,"kernel":"6.12.95","clock":"monotonic","features":{"deferred":false,"immediate_mode":true},"coverage":{"put":"partial"},"redacted":false})");
+  // The optional reason travels inside "coverage" and is read back.
+  Header why = h;
+  why.coverage_put_reason = "vm_bo put inlined into f (not probed as a put)";
+  s.clear();
+  json::append_header(s, why);
+  EXPECT_NE(s.find(R"x("coverage":{"put":"partial","put_reason":"vm_bo put inlined into f (not probed as a put)"})x"),
+            std::string::npos) << s;
+  {
+    RecordingSink sink;
+    ReadResult r = read_trace(write_temp("why.jsonl", s + "\n"), sink);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(sink.header.coverage_put_reason, why.coverage_put_reason);
+  }
   Header bare;
   s.clear();
   json::append_header(s, bare);
