@@ -12,6 +12,9 @@ namespace gvt::cli {
 inline constexpr int kExitClean = 0;
 inline constexpr int kExitFindings = 1;
 inline constexpr int kExitUsage = 2;
+// Writing the output failed (disk full, closed pipe): the same status `live` and
+// `record` use for run-time failures (bpf/errors.h kExitRuntime), in every subcommand.
+inline constexpr int kExitWrite = 8;
 
 // The offline subcommands (cli/): lint, replay, convert. Each callback stores its
 // exit status in `exit_status`.

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <cerrno>
 #include "cli/common.h"
+
+#include "decode/input.h"
+#include "decode/safe_text.h"
 
 #include <unistd.h>
 
@@ -36,7 +40,24 @@ Severity parse_fail_on(std::string_view s) {
 
 void print_error(std::string_view msg) {
   std::fflush(stdout);
-  fmt::print(stderr, "gpuvm-trace: {}\n", msg);
+  fmt::print(stderr, "gpuvm-trace: {}\n", safe_text(msg));
+}
+
+namespace {
+int g_stdout_errno = 0;  // first failed flush of stdout
+}  // namespace
+
+void flush_out(std::FILE* out) {
+  errno = 0;
+  if ((std::fflush(out) != 0 || std::ferror(out)) && out == stdout && !g_stdout_errno) g_stdout_errno = errno;
+}
+
+bool stdout_ok() {
+  flush_out(stdout);
+  if (!std::ferror(stdout)) return true;
+  int e = g_stdout_errno ? g_stdout_errno : EIO;
+  fmt::print(stderr, "gpuvm-trace: <stdout>: write error: {}\n", errno_text(e));
+  return false;
 }
 
 bool report_read_result(const ReadResult& r, std::string_view path) {
@@ -48,17 +69,22 @@ bool report_read_result(const ReadResult& r, std::string_view path) {
   if (!r.note.empty()) {
     // Name the file once, whether or not the reader already did.
     if (r.note.find(path) == std::string::npos)
-      fmt::print(stderr, "gpuvm-trace: note: {}: {}\n", path, r.note);
+      fmt::print(stderr, "gpuvm-trace: note: {}: {}\n", safe_text(path), safe_text(r.note));
     else
-      fmt::print(stderr, "gpuvm-trace: note: {}\n", r.note);
+      fmt::print(stderr, "gpuvm-trace: note: {}\n", safe_text(r.note));
   } else if (r.truncated) {
-    fmt::print(stderr, "gpuvm-trace: note: {}: the trace ends in an incomplete record\n", path);
+    fmt::print(stderr, "gpuvm-trace: note: {}: the trace ends in an incomplete record\n", safe_text(path));
   } else if (!r.footer) {
-    fmt::print(stderr, "gpuvm-trace: note: {}: no footer (the recorder did not finish)\n", path);
+    fmt::print(stderr, "gpuvm-trace: note: {}: no footer (the recorder did not finish)\n", safe_text(path));
   }
-  if (r.skipped)
-    fmt::print(stderr, "gpuvm-trace: note: {}: {} malformed line{} skipped (--keep-going)\n",
-               path, r.skipped, r.skipped == 1 ? "" : "s");
+  if (r.skipped) {
+    fmt::print(stderr, "gpuvm-trace: note: {}: {} malformed line{} skipped (--keep-going):\n",
+               safe_text(path), r.skipped, r.skipped == 1 ? "" : "s");
+    for (const std::string& l : r.skipped_list)
+      fmt::print(stderr, "gpuvm-trace: note:   {}:{}\n", safe_text(path), safe_text(l));
+    if (r.skipped > r.skipped_list.size())
+      fmt::print(stderr, "gpuvm-trace: note:   ... and {} more\n", r.skipped - r.skipped_list.size());
+  }
   return true;
 }
 

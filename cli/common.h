@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,5 +30,13 @@ bool report_read_result(const ReadResult& r, std::string_view path);
 
 // One-line error on stderr: "gpuvm-trace: <msg>".
 void print_error(std::string_view msg);
+
+// Flushes `out`, remembering the errno of the first failed flush of stdout: stdio
+// keeps only an error flag, and by the time the command ends errno says nothing.
+void flush_out(std::FILE* out);
+
+// Flushes standard output; on a write error (now or earlier) prints one line with the
+// errno text and returns false. Callers then exit with kExitWrite.
+bool stdout_ok();
 
 }  // namespace gvt::cli

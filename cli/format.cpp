@@ -7,6 +7,7 @@
 
 #include "decode/json_text.h"
 #include "decode/model/rule_catalog.h"
+#include "decode/safe_text.h"
 
 namespace gvt::cli {
 
@@ -217,8 +218,9 @@ std::string finding_text(const Finding& f, const StackLookup& stacks, const Styl
       color = st.blue();
       break;
   }
+  // Text output: every string that came from the trace goes through safe_text().
   std::string o = fmt::format("{}{}{}{}: {}{}{}: {}", indent, color, label, st.reset(),
-                              st.bold(), f.rule, st.reset(), text);
+                              st.bold(), safe_text(f.rule), st.reset(), safe_text(text));
   if (f.incomplete_trace) o += " (trace incomplete: lines were skipped)";
   o += '\n';
 
@@ -229,8 +231,8 @@ std::string finding_text(const Finding& f, const StackLookup& stacks, const Styl
   };
   add(fmt::format("ts={}", f.ts));
   if (f.tid != 0 || !f.fn.empty()) add(fmt::format("tid={}", f.tid));
-  if (!f.comm.empty()) add(fmt::format("comm={}", f.comm));
-  if (!f.fn.empty()) add(fmt::format("fn={}", f.fn));
+  if (!f.comm.empty()) add(fmt::format("comm={}", safe_text(f.comm)));
+  if (!f.fn.empty()) add(fmt::format("fn={}", safe_text(f.fn)));
   if (f.vm_bo) add(fmt::format("vm_bo={}#{}", hex(f.vm_bo), f.gen));
   if (f.vm) add(fmt::format("vm={}", hex(f.vm)));
   if (f.obj) add(fmt::format("obj={}", hex(f.obj)));
@@ -239,7 +241,7 @@ std::string finding_text(const Finding& f, const StackLookup& stacks, const Styl
 
   if (f.has_stack) {
     if (stack) {
-      for (const Frame& fr : stack->frames) o += fmt::format("{}    {}\n", indent, frame_text(fr));
+      for (const Frame& fr : stack->frames) o += fmt::format("{}    {}\n", indent, safe_text(frame_text(fr)));
     } else {
       o += fmt::format("{}    (stack {} not in the trace)\n", indent, f.stack);
     }
@@ -263,6 +265,7 @@ std::string summary_json(const Summary& s, bool info, std::string_view file) {
   append_kv_num(o, "lost", s.lost);
   append_kv_num(o, "skipped_lines", s.skipped_lines);
   o += s.footer ? ",\"footer\":true" : ",\"footer\":false";
+  if (s.damaged) append_kv_num(o, "damaged", s.damaged);
   if (info) append_kv_num(o, "infos", s.infos);
   // Optional diagnostics: present only when they say something.
   if (s.unknown_records) append_kv_num(o, "unknown_records", s.unknown_records);
@@ -280,7 +283,7 @@ std::string plural(uint64_t n, std::string_view one, std::string_view many) {
 
 std::string summary_text(const Summary& s, bool info, const Style& st, std::string_view file) {
   std::string o = fmt::format("{}summary{}", st.bold(), st.reset());
-  if (!file.empty()) o += fmt::format(" ({})", file);
+  if (!file.empty()) o += fmt::format(" ({})", safe_text(file));
   o += fmt::format(": {}, {}, {} ({}, {}), {}", plural(s.events, "event", "events"),
                    plural(s.vm_bos, "vm_bo", "vm_bos"),
                    plural(s.violations, "violation", "violations"),
@@ -292,6 +295,7 @@ std::string summary_text(const Summary& s, bool info, const Style& st, std::stri
   if (s.unknown_records) o += fmt::format(", {} of unknown type", plural(s.unknown_records, "record", "records"));
   if (s.unknown_fn) o += fmt::format(", {} naming unknown functions", plural(s.unknown_fn, "event", "events"));
   if (s.unmatched_exits) o += fmt::format(", {}", plural(s.unmatched_exits, "unmatched exit", "unmatched exits"));
+  if (s.damaged) o += fmt::format(", {} skipped (--salvage)", plural(s.damaged, "damaged region", "damaged regions"));
   o += s.footer ? "" : ", no footer";
   o += '\n';
   return o;

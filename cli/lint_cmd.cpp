@@ -14,6 +14,7 @@
 #include "cli/common.h"
 #include "cli/format.h"
 #include "cli/output.h"
+#include "decode/safe_text.h"
 #include "decode/trace_io.h"
 #include "decode/model/checker.h"
 
@@ -25,6 +26,7 @@ struct LintArgs {
   std::string fail_on = "error";
   bool info = false;
   bool keep_going = false;
+  bool salvage = false;
   double idle_s = 0;
   std::vector<std::string> files;
 };
@@ -34,7 +36,7 @@ int lint_one(const LintArgs& a, const std::string& path, bool several) {
   const bool json = a.format == "json";
   OutputOptions oo{json, want_color(json), a.info};
   if (several && !json) {
-    fmt::print("{}==> {} <=={}\n", Style{oo.color}.bold(), path, Style{oo.color}.reset());
+    fmt::print("{}==> {} <=={}\n", Style{oo.color}.bold(), safe_text(path), Style{oo.color}.reset());
   }
   FindingPrinter printer(oo, stdout);
   CheckerOptions co;
@@ -45,7 +47,10 @@ int lint_one(const LintArgs& a, const std::string& path, bool several) {
 
   ReadResult r;
   try {
-    r = read_trace(path, checker, ReadOptions{a.keep_going});
+    ReadOptions ro;
+    ro.keep_going = a.keep_going;
+    ro.salvage = a.salvage;
+    r = read_trace(path, checker, ro);
   } catch (const std::exception& e) {
     print_error(fmt::format("{}: {}", path, e.what()));
     return kExitUsage;
@@ -53,11 +58,12 @@ int lint_one(const LintArgs& a, const std::string& path, bool several) {
   if (!report_read_result(r, path)) return kExitUsage;
   checker.finish();
 
-  const Summary& s = checker.summary();
+  Summary s = checker.summary();
+  s.damaged = r.damaged;
   std::string line = json ? summary_json(s, a.info, several ? path : "") + '\n'
                           : summary_text(s, a.info, Style{oo.color}, several ? path : "");
   std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
+  if (!stdout_ok()) return kExitWrite;
   return findings_exit_status(s, parse_fail_on(a.fail_on));
 }
 
@@ -75,6 +81,8 @@ void add_lint_command(CLI::App& app, int& exit_status) {
   sub->add_flag("--info", a->info, "Also report info findings (vm-bo-leak, ...)");
   sub->add_flag("--keep-going", a->keep_going,
                 "Skip malformed lines instead of stopping (later findings are marked incomplete)");
+  sub->add_flag("--salvage", a->salvage,
+                "Damaged .gvt: skip chunks that fail their checks instead of stopping (each gap is a loss)");
   sub->add_option("--idle", a->idle_s, "vm-bo-leak: only report vm_bos idle this long at the end")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("FILE", a->files, "Trace files (.jsonl or .gvt; - reads standard input)")
@@ -87,11 +95,19 @@ void add_lint_command(CLI::App& app, int& exit_status) {
       "    gpuvm-trace lint --info --idle 5 t.jsonl   # also vm_bos idle for 5 s at the end\n"
       "    gvt-gen --events 1000000 -o - | gpuvm-trace lint -\n"
       "\n"
-      "EXIT STATUS: 0 no finding at or above --fail-on, 1 at least one, 2 usage or input error");
+      "EXIT STATUS: 0 no finding at or above --fail-on, 1 at least one, 2 usage or input error\n"
+      "(a damaged .gvt without --salvage), 8 write error");
   sub->callback([a, &exit_status] {
     int worst = kExitClean;
     const bool several = a->files.size() > 1;
-    for (const std::string& f : a->files) worst = std::max(worst, lint_one(*a, f, several));
+    for (const std::string& f : a->files) {
+      int st = lint_one(*a, f, several);
+      if (st == kExitWrite) {  // nowhere left to report the other files to
+        worst = st;
+        break;
+      }
+      worst = std::max(worst, st);
+    }
     exit_status = worst;
   });
 }

@@ -25,6 +25,7 @@
 #include "bpf/tracer.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "decode/safe_text.h"
 #include "cli/output.h"
 #include "decode/redact.h"
 #include "decode/trace_io.h"
@@ -35,6 +36,7 @@ namespace {
 
 using namespace gvt::live;
 using Clock = std::chrono::steady_clock;
+static_assert(kExitWrite == kExitRuntime, "one exit status for write errors in every subcommand");
 
 struct LiveArgs {
   bool record = false;
@@ -145,9 +147,10 @@ class Child {
 };
 
 void print_plan(const KernelFacts& k, const Plan& p) {
-  fmt::print("probe plan for kernel {}: GPUVM {}{}\n", k.release,
-             k.gpuvm_builtin ? "built into vmlinux" : "module " + k.module,
-             k.build_id.empty() ? std::string(" (build-id unknown)") : " (build-id " + k.build_id + ")");
+  // Kernel-supplied strings (release, module and symbol names) go through safe_text().
+  fmt::print("probe plan for kernel {}: GPUVM {}{}\n", safe_text(k.release),
+             k.gpuvm_builtin ? "built into vmlinux" : "module " + safe_text(k.module),
+             k.build_id.empty() ? std::string(" (build-id unknown)") : " (build-id " + safe_text(k.build_id) + ")");
   fmt::print("features: deferred={} gpuva_mutex={} immediate_mode={} prealloc_self_locks={}\n",
              opt_bool_text(k.feat_deferred), opt_bool_text(k.feat_gpuva_mutex),
              opt_bool_text(k.feat_immediate_mode), opt_bool_text(k.feat_prealloc_self_locks));
@@ -162,12 +165,13 @@ void print_plan(const KernelFacts& k, const Plan& p) {
   fmt::print("probes ({}):\n", p.probes.size());
   for (const PlannedProbe& pp : p.probes) {
     std::string where = pp.module.empty() ? pp.symbol : fmt::format("{} [{}]", pp.symbol, pp.module);
-    fmt::print("  {:<32} -> {:<44} {:<14} {}\n", fn_name(pp.fn), where, mech_name(pp.mech), pp.why);
+    fmt::print("  {:<32} -> {:<44} {:<14} {}\n", fn_name(pp.fn), safe_text(where), mech_name(pp.mech),
+               safe_text(pp.why));
   }
   if (!p.skipped.empty()) fmt::print("skipped:\n");
-  for (const Skipped& s : p.skipped) fmt::print("  {:<32} {}\n", s.symbol, s.why);
-  for (const std::string& n : p.notices) fmt::print("note: {}\n", n);
-  for (const std::string& m : p.missing) fmt::print("missing (required): {}\n", m);
+  for (const Skipped& s : p.skipped) fmt::print("  {:<32} {}\n", safe_text(s.symbol), safe_text(s.why));
+  for (const std::string& n : p.notices) fmt::print("note: {}\n", safe_text(n));
+  for (const std::string& m : p.missing) fmt::print("missing (required): {}\n", safe_text(m));
   std::fflush(stdout);
 }
 
@@ -232,8 +236,10 @@ int run(const LiveArgs& a) {
                                   fmt::join(plan.missing, ", ")));
     for (const Skipped& s : plan.skipped)
       if (a.verbose || s.why.starts_with("not in this kernel"))
-        std::fprintf(stderr, "gpuvm-trace: note: %s skipped: %s\n", s.symbol.c_str(), s.why.c_str());
-    for (const std::string& n : plan.notices) std::fprintf(stderr, "gpuvm-trace: note: %s\n", n.c_str());
+        std::fprintf(stderr, "gpuvm-trace: note: %s skipped: %s\n", safe_text(s.symbol).c_str(),
+                     safe_text(s.why).c_str());
+    for (const std::string& n : plan.notices)
+      std::fprintf(stderr, "gpuvm-trace: note: %s\n", safe_text(n).c_str());
 
     std::unique_ptr<Child> child;
     TracerOptions to;
@@ -298,7 +304,7 @@ int run(const LiveArgs& a) {
     auto last_flush = Clock::now();
     while (!g_stop) {
       tracer.poll(*sink, 100);
-      if (!writer) std::fflush(stdout);  // findings as they happen, even into a pipe
+      if (!writer && !stdout_ok()) return kExitRuntime;  // nobody reads the findings: stop, as record does
       if (writer && Clock::now() - last_flush >= std::chrono::milliseconds(200)) {
         writer->flush();
         last_flush = Clock::now();
@@ -325,11 +331,12 @@ int run(const LiveArgs& a) {
       writer->close();
       std::fprintf(stderr, "gpuvm-trace: recorded %llu events (%llu lost) to %s\n",
                    static_cast<unsigned long long>(tracer.events()),
-                   static_cast<unsigned long long>(tracer.lost()), a.output.c_str());
+                   static_cast<unsigned long long>(tracer.lost()), safe_text(a.output).c_str());
       return kExitClean;
     }
     checker->finish();
     print_summary(checker->summary(), oo, stdout);
+    if (!stdout_ok()) return kExitRuntime;  // = kExitWrite, as record's write errors
     return findings_exit_status(checker->summary(), Severity::error);
   } catch (const LiveError& e) {
     print_error(e.what());

@@ -60,11 +60,8 @@ int main(int argc, char** argv) {
     gvt::cli::print_error(e.what());
     return gvt::cli::kExitUsage;
   }
-  std::fflush(stdout);
-  // A closed or full stdout (e.g. `| head` or a full disk) must not pass as success.
-  if (std::ferror(stdout)) {
-    gvt::cli::print_error("error writing standard output");
-    return gvt::cli::kExitUsage;
-  }
+  // A closed or full stdout (e.g. `| head` or a full disk) must not pass as success;
+  // the subcommands that check it themselves have already said so.
+  if (exit_status != gvt::cli::kExitWrite && !gvt::cli::stdout_ok()) return gvt::cli::kExitWrite;
   return exit_status;
 }

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "cli/common.h"
 #include "cli/format.h"
 
 namespace gvt::cli {
@@ -22,14 +23,14 @@ void FindingPrinter::on_finding(const Finding& f) {
   std::fwrite(s.data(), 1, s.size(), out_);
   // Findings are rare and live mode shows them as they happen: do not let them sit in
   // a buffer behind a quiet trace.
-  std::fflush(out_);
+  flush_out(out_);
 }
 
 void print_summary(const Summary& s, const OutputOptions& opts, std::FILE* out) {
   std::string line = opts.json ? summary_json(s, opts.info) + '\n'
                                : summary_text(s, opts.info, Style{opts.color});
   std::fwrite(line.data(), 1, line.size(), out);
-  std::fflush(out);
+  flush_out(out);
 }
 
 int findings_exit_status(const Summary& s, Severity fail_on) {

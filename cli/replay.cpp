@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "decode/safe_text.h"
 #include "cli/format.h"
 #include "cli/output.h"
 #include "decode/json_text.h"
@@ -231,7 +232,7 @@ void ReplayPrinter::finish() {
   std::sort(rest.begin(), rest.end(), [](const Block* a, const Block* b) { return a->order < b->order; });
   for (Block* b : rest) emit(*b);
   blocks_.clear();
-  std::fflush(out_);
+  flush_out(out_);
 }
 
 void ReplayPrinter::emit(Block& b) {
@@ -261,8 +262,8 @@ void ReplayPrinter::emit_text(const Block& b) {
                    origin_of(b.adopted, b.has_first, b.first_from));
   for (const Step& s : b.steps) {
     o += fmt::format("  {} ts={} tid={} {} {} {}: {}", rel_time(s.ts, t0_), s.ts, s.tid,
-                     s.comm.empty() ? "?" : s.comm, fn_display(s.fn), phase_name(s.phase),
-                     change_text(s.from, s.to, s.note));
+                     s.comm.empty() ? "?" : safe_text(s.comm), safe_text(fn_display(s.fn)),
+                     phase_name(s.phase), safe_text(change_text(s.from, s.to, s.note)));
     if (s.line) o += fmt::format(" {}line {}{}", st.dim(), s.line, st.reset());
     o += '\n';
     for (const Finding& f : s.findings) o += finding_text(f, stacks_, st, "    ");
@@ -331,6 +332,7 @@ struct ReplayArgs {
   std::optional<int32_t> tid;
   bool info = false;
   bool keep_going = false;
+  bool salvage = false;
   std::string file;
 };
 
@@ -373,7 +375,10 @@ int run_replay(const ReplayArgs& a) {
   printer.set_stack_lookup([&checker](uint64_t id) { return checker.stack(id); });
   ReadResult r;
   try {
-    r = read_trace(a.file, checker, ReadOptions{a.keep_going});
+    ReadOptions rdo;
+    rdo.keep_going = a.keep_going;
+    rdo.salvage = a.salvage;
+    r = read_trace(a.file, checker, rdo);
   } catch (const std::exception& e) {
     print_error(fmt::format("{}: {}", a.file, e.what()));
     return kExitUsage;
@@ -381,7 +386,10 @@ int run_replay(const ReplayArgs& a) {
   if (!report_read_result(r, a.file)) return kExitUsage;
   checker.finish();
   printer.finish();
-  print_summary(checker.summary(), OutputOptions{ro.json, ro.color, ro.info}, stdout);
+  Summary s = checker.summary();
+  s.damaged = r.damaged;
+  print_summary(s, OutputOptions{ro.json, ro.color, ro.info}, stdout);
+  if (!stdout_ok()) return kExitWrite;
   return findings_exit_status(checker.summary(), parse_fail_on(a.fail_on));
 }
 
@@ -398,6 +406,8 @@ void add_replay_command(CLI::App& app, int& exit_status) {
   sub->add_option("--tid", a->tid, "Only events and findings of this task");
   sub->add_flag("--info", a->info, "Also show info findings");
   sub->add_flag("--keep-going", a->keep_going, "Skip malformed lines instead of stopping");
+  sub->add_flag("--salvage", a->salvage,
+                "Damaged .gvt: skip chunks that fail their checks instead of stopping (each gap is a loss)");
   sub->add_option("--fail-on", a->fail_on, "Lowest severity that makes the exit status 1")
       ->check(CLI::IsMember({"error", "warning"}))
       ->capture_default_str();
@@ -409,7 +419,8 @@ void add_replay_command(CLI::App& app, int& exit_status) {
       "    gpuvm-trace replay --vm-bo 0xffff9e3a022c45a0#2 t.gvt    # one generation\n"
       "    gpuvm-trace replay --tid 151 -f json t.jsonl             # one task, as JSON\n"
       "\n"
-      "EXIT STATUS: as lint (0 clean, 1 findings at or above --fail-on, 2 usage or input error)");
+      "EXIT STATUS: as lint (0 clean, 1 findings at or above --fail-on, 2 usage or input error,\n"
+      "8 write error)");
   sub->callback([a, &exit_status] { exit_status = run_replay(*a); });
 }
 

@@ -25,7 +25,7 @@ using namespace gvtf;
 
 class GvtReader {
  public:
-  GvtReader(InputFile& in, RecordSink& sink) : in_(in), sink_(sink) {
+  GvtReader(InputFile& in, RecordSink& sink, bool salvage) : in_(in), sink_(sink), salvage_(salvage) {
     strings_.emplace_back();  // id 0: the empty string
   }
   ReadResult run(std::string_view prefix);
@@ -40,10 +40,19 @@ class GvtReader {
   size_t decode_event(const uint8_t* p);
   size_t event_size(const uint8_t* p, size_t left) const;
   bool bad(std::string why);
-  bool string_ok(uint64_t id) const { return id < strings_.size(); }
+  // With --salvage a damaged chunk may have defined strings that later chunks use:
+  // those read as a placeholder instead of failing the whole file.
+  bool string_ok(uint64_t id) const { return id < strings_.size() || salvage_; }
+  std::string_view str(uint64_t id) const {
+    return id < strings_.size() ? strings_[id] : std::string_view("<damaged>");
+  }
+  // --salvage: the offset of the next chunk header after `from` that verifies (magic,
+  // a later sequence number, size, checksum), or 0 when there is none.
+  uint64_t resync(uint64_t from, uint32_t& seq) const;
 
   InputFile& in_;
   RecordSink& sink_;
+  bool salvage_;
   StringStore store_;
   std::vector<std::string_view> strings_;  // id -> text
   Event event_;
@@ -58,6 +67,7 @@ class GvtReader {
   uint64_t released_ = 0;    // mapped bytes given back (Mapping::release_before)
   static constexpr uint64_t kReleaseEvery = 32u << 20;
   uint64_t records_ = 0;
+  uint64_t events_ = 0;      // event records (opaque ones of unknown functions too), for the footer
   bool footer_ = false;
   std::string error_;        // set by bad()
   // Mapped input
@@ -219,7 +229,7 @@ size_t GvtReader::decode_event(const uint8_t* p) {
   e.ts = st.ts;
   e.tid = st.tid;
   e.pid = st.pid;
-  e.comm = strings_[st.comm];
+  e.comm = str(st.comm);
 
   const uint8_t* codes = q;
   q += (2 * popcount32(present) + 7) / 8;
@@ -239,7 +249,7 @@ size_t GvtReader::decode_event(const uint8_t* p) {
     for (Field f : {A_NAME, S_VM_NAME, SYMBOL}) {
       if (!e.has(f)) continue;
       if (!string_ok(e.v[f])) return bad("event names undefined string " + std::to_string(e.v[f])), 0;
-      (f == A_NAME ? e.name : f == S_VM_NAME ? e.vm_name : e.symbol) = strings_[e.v[f]];
+      (f == A_NAME ? e.name : f == S_VM_NAME ? e.vm_name : e.symbol) = str(e.v[f]);
       e.v[f] = 0;
     }
   }
@@ -250,8 +260,10 @@ size_t GvtReader::decode_event(const uint8_t* p) {
     opaque_.type = "event";
     opaque_.unknown_fn = true;
     opaque_.line = 0;
+    ++events_;
     sink_.on_opaque(opaque_);
   } else {
+    ++events_;
     sink_.on_event(e);
   }
   return static_cast<size_t>(q - p);
@@ -265,6 +277,10 @@ bool GvtReader::decode(const uint8_t* p, size_t n, uint32_t records) {
   if (!header_seen_ && p < end && p[0] != K_HEADER) return bad("the first record is not the trace header");
   while (p < end) {
     size_t left = static_cast<size_t>(end - p);
+    // The footer ends a trace (trace-format.md): anything after it is concatenation
+    // or damage, and the footer's counts would lie.
+    if (footer_ && p[0] != K_STRDEF) [[unlikely]]
+      return bad("a record after the footer");
     if (p[0] == K_EVENT && left >= kMaxEventSize) [[likely]] {  // the hot path
       size_t size = decode_event(p);
       if (size == 0) return false;
@@ -287,6 +303,8 @@ bool GvtReader::decode(const uint8_t* p, size_t n, uint32_t records) {
         if (left < kStrdefFixed) return bad("short string record");
         uint32_t id = load<uint32_t>(p + 4), len = load<uint32_t>(p + 8);
         if (left - kStrdefFixed < len) return bad("short string record");
+        if (salvage_ && id > strings_.size() && id - strings_.size() < kMaxChunkPayload)
+          strings_.resize(id, std::string_view("<damaged>"));  // defined in a skipped chunk
         if (id != strings_.size()) return bad("string " + std::to_string(id) + " defined out of order");
         strings_.push_back(store_.intern({reinterpret_cast<const char*>(p + kStrdefFixed), len}));
         p += kStrdefFixed + len;
@@ -315,8 +333,8 @@ bool GvtReader::decode(const uint8_t* p, size_t n, uint32_t records) {
           uint32_t sym = load<uint32_t>(f + 8), mod = load<uint32_t>(f + 12);
           if (!string_ok(sym) || !string_ok(mod)) return bad("stack frame names an undefined string");
           fr.addr = load<uint64_t>(f);
-          fr.sym.assign(strings_[sym]);
-          fr.module.assign(strings_[mod]);
+          fr.sym.assign(str(sym));
+          fr.module.assign(str(mod));
           f += kFrameSize;
         }
         sink_.on_stack(stack_);
@@ -330,6 +348,16 @@ bool GvtReader::decode(const uint8_t* p, size_t n, uint32_t records) {
         if (flags & kFooterEvents) ft.events = load<uint64_t>(p + 8);
         if (flags & kFooterLost) ft.lost = load<uint64_t>(p + 16);
         if (flags & kFooterDuration) ft.duration_ns = load<uint64_t>(p + 24);
+        if (ft.events && *ft.events != events_) {
+          std::string msg = "the footer counts " + std::to_string(*ft.events) + " events but the trace has " +
+                            std::to_string(events_);
+          // --salvage skipped chunks: the difference is expected there (and reported).
+          if (!salvage_) {
+            error_ = in_.name() + ": chunk " + std::to_string(seq_ + 1) + " at byte " + std::to_string(offset_) +
+                     ": " + msg + " (records removed or added: damaged file?)";
+            return false;
+          }
+        }
         footer_ = true;
         sink_.on_footer(ft);
         p += kFooterSize;
@@ -365,6 +393,19 @@ bool GvtReader::decode(const uint8_t* p, size_t n, uint32_t records) {
         opaque_.json.assign(t + tlen, jlen);
         opaque_.unknown_fn = p[1] & kOpaqueUnknownFn;
         opaque_.line = 0;
+        // The text goes verbatim into JSONL output: it must be the JSON object the
+        // record claims to be (one line, same type), or a converted trace would not parse.
+        {
+          scratch_.assign(opaque_.json);
+          scratch_.append(JsonlParser::kPadding, '\0');
+          if (!header_parser_) header_parser_ = std::make_unique<JsonlParser>(store_);
+          auto k = header_parser_->parse(std::string_view(scratch_.data(), jlen), 0);
+          if (k != JsonlParser::Kind::opaque || header_parser_->opaque().type != opaque_.type ||
+              header_parser_->opaque().unknown_fn != opaque_.unknown_fn ||
+              opaque_.json.find('\n') != std::string::npos)
+            return bad("opaque record whose text is not a JSON object of its type");
+        }
+        if (opaque_.unknown_fn) ++events_;
         sink_.on_opaque(opaque_);
         p += kOpaqueFixed + tlen + jlen;
         break;
@@ -451,18 +492,37 @@ ReadResult GvtReader::run(std::string_view prefix) {
       break;
     }
     if (n == Next::end) break;
-    // Torn or damaged: everything before this chunk has been delivered and is sound.
-    r.truncated = true;
-    std::string read = "read " + std::to_string(records_) + " records";
-    if (n == Next::torn)
+    if (n == Next::torn) {
+      // Cut short (recorder killed mid-write): everything before is delivered and sound.
+      r.truncated = true;
       r.note = name + ": truncated after chunk " + std::to_string(seq_) + " at byte " + std::to_string(offset_) +
-               " (recorder killed?); " + read;
-    else
-      r.note = name + ": chunk " + std::to_string(seq_ + 1) + " at byte " + std::to_string(offset_) +
-               (n == Next::bad_checksum ? " fails its checksum" : " has a damaged chunk header") +
-               " (file damaged?); stopped there: " + read + " from the " + std::to_string(seq_) +
-               " chunks before it";
-    break;
+               " (recorder killed?); read " + std::to_string(records_) + " records";
+      break;
+    }
+    // Damaged: a complete chunk (or bytes where one should start) that does not verify.
+    // Never a quiet ending: the rest of the file would go unread.
+    std::string what = name + ": chunk " + std::to_string(seq_ + 1) + " at byte " + std::to_string(offset_) +
+                       (n == Next::bad_checksum ? " fails its checksum" : " has a damaged chunk header");
+    if (!salvage_) {
+      r.ok = false;
+      r.error = what + " (file damaged): rerun with --salvage to read the chunks that verify";
+      break;
+    }
+    if (r.damage.empty()) r.damage = what;
+    uint32_t next_seq = 0;
+    uint64_t next = map_ ? resync(offset_ + 1, next_seq) : 0;
+    ++r.damaged;
+    r.damaged_bytes += (next ? next : (map_ ? map_size_ : offset_)) - offset_;
+    // The skipped chunks held events the model never sees: a loss at this point.
+    Lost l;
+    l.count = n == Next::bad_checksum && records ? records : 1;
+    sink_.on_lost(l);
+    if (!next) {
+      if (!map_) r.damage += " (standard input or a pipe: cannot look for later chunks)";
+      break;
+    }
+    seq_ = next_seq - 1;
+    offset_ = next;
   }
   r.records = records_;
   r.footer = footer_;
@@ -475,13 +535,30 @@ ReadResult GvtReader::run(std::string_view prefix) {
   }
   if (r.ok && !r.truncated && !r.footer)
     r.note = name + ": the trace ended without a footer (recorder killed or still running?)";
+  if (r.ok && r.damaged)
+    r.note = r.damage + "; --salvage skipped " + std::to_string(r.damaged) + " damaged region" +
+             (r.damaged == 1 ? "" : "s") + " (" + std::to_string(r.damaged_bytes) + " bytes), read " +
+             std::to_string(records_) + " records" + (r.note.empty() ? "" : "; " + r.note);
   return r;
+}
+
+uint64_t GvtReader::resync(uint64_t from, uint32_t& seq) const {
+  for (uint64_t off = from; off + kChunkHeaderSize <= map_size_; ++off) {
+    const uint8_t* h = map_ + off;
+    if (load<uint32_t>(h) != kChunkMagic) continue;
+    uint32_t bytes = load<uint32_t>(h + 4), records = load<uint32_t>(h + 8), s = load<uint32_t>(h + 12);
+    if (s <= seq_ || bytes > kMaxChunkPayload || map_size_ - off - kChunkHeaderSize < bytes) continue;
+    if (chunk_checksum(h + kChunkHeaderSize, bytes, chunk_seed(records, s)) != load<uint64_t>(h + 16)) continue;
+    seq = s;
+    return off;
+  }
+  return 0;
 }
 
 }  // namespace
 
-ReadResult read_gvt(InputFile& in, std::string_view prefix, RecordSink& sink, const ReadOptions&) {
-  GvtReader r(in, sink);
+ReadResult read_gvt(InputFile& in, std::string_view prefix, RecordSink& sink, const ReadOptions& opts) {
+  GvtReader r(in, sink, opts.salvage);
   return r.run(prefix);
 }
 

@@ -4,7 +4,9 @@
 #include <array>
 #include <limits>
 #include <optional>
+#include <iterator>
 #include <utility>
+#include <vector>
 
 #include "decode/json_keys.h"
 
@@ -222,6 +224,14 @@ JsonlParser::Kind JsonlParser::parse(std::string_view text, uint64_t line) {
     return Kind::error;
   }
   if (type == "event") return parse_event(obj, text, line);
+  // Rare records: one extra walk for duplicate top-level keys (events check theirs
+  // while parsing).
+  if (!top_keys_unique(obj)) return Kind::error;
+  doc_.rewind();
+  if (auto e = doc_.get_object().get(obj)) {
+    json_error(e);
+    return Kind::error;
+  }
   if (type == "stack") return parse_stack(obj, line);
   if (type == "lost") return parse_lost(obj, line);
   if (type == "header") return parse_header(obj, text, line);
@@ -229,9 +239,39 @@ JsonlParser::Kind JsonlParser::parse(std::string_view text, uint64_t line) {
   return parse_opaque(obj, text, type, line);
 }
 
+int JsonlParser::event_key_bit(std::string_view key) {
+  static constexpr std::string_view kKeys[] = {"type", "ts",   "fn",    "cpu",   "pid",   "tid",
+                                               "ret",  "comm", "args",  "snap",  "phase", "stack",
+                                               "symbol"};
+  for (int i = 0; i < static_cast<int>(std::size(kKeys)); ++i)
+    if (kKeys[i] == key) return i;
+  return -1;
+}
+
+bool JsonlParser::duplicate_key(std::string_view in, std::string_view key) {
+  error_ = in.empty() ? "duplicate key " + quoted(key) + " (one JSON object per line, each key once)"
+                      : "duplicate key " + quoted(key) + " in " + quoted(in);
+  return false;
+}
+
+bool JsonlParser::top_keys_unique(object obj) {
+  std::vector<std::string> keys;
+  for (auto fr : obj) {
+    od::field f;
+    if (auto err = std::move(fr).get(f)) return json_error(err);
+    std::string_view key;
+    if (auto err = f.unescaped_key().get(key)) return json_error(err);
+    for (const std::string& k : keys)
+      if (k == key) return duplicate_key("", key);
+    keys.emplace_back(key);
+  }
+  return true;
+}
+
 // args / snap objects: every known key through the shared key table.
 bool JsonlParser::parse_keys(object obj, bool snap) {
   Event& e = event_;
+  uint64_t seen = 0;  // duplicate keys: bit = index, +32 for the 2-bit (Small) fields
   for (auto fr : obj) {
     od::field f;
     if (auto err = std::move(fr).get(f)) return json_error(err);
@@ -239,6 +279,12 @@ bool JsonlParser::parse_keys(object obj, bool snap) {
     if (auto err = f.unescaped_key().get(key)) return json_error(err);
     const json::Key* k = find_key(key, snap);
     if (!k) continue;  // unknown keys are ignored (forward compatibility)
+    {
+      bool small = k->kind == json::Kind::boolean || k->kind == json::Kind::tri;
+      uint64_t bit = uint64_t{1} << ((k->index & 31) + (small ? 32 : 0));
+      if (seen & bit) return duplicate_key(snap ? "snap" : "args", k->name);
+      seen |= bit;
+    }
     value& v = f.value();
     switch (k->kind) {
       case json::Kind::addr:
@@ -309,6 +355,7 @@ JsonlParser::Kind JsonlParser::parse_event(object obj, std::string_view text, ui
   enum class Ret { none, addr, boolean, integer } ret = Ret::none;
   uint64_t ret_v = 0;
 
+  uint32_t seen = 0;  // one bit per top-level key this reader knows
   auto fields_ok = [&]() -> bool {
     for (auto fr : obj) {
       od::field f;
@@ -317,6 +364,12 @@ JsonlParser::Kind JsonlParser::parse_event(object obj, std::string_view text, ui
       if (auto err = f.unescaped_key().get(key)) return json_error(err);
       // After an unknown function only the JSON structure is still checked.
       if (unknown_fn) continue;
+      // The contract is one JSON object per line: with a key twice its meaning would
+      // depend on the reader (first or last wins), so it is a malformed line.
+      if (int b = event_key_bit(key); b >= 0) {
+        if (seen & (1u << b)) return duplicate_key("", key);
+        seen |= 1u << b;
+      }
       value& v = f.value();
       switch (key.size()) {
         case 2:

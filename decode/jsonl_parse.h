@@ -49,6 +49,10 @@ class JsonlParser {
   Kind parse_footer(object obj, uint64_t line);
   Kind parse_opaque(object obj, std::string_view text, std::string_view type, uint64_t line);
   bool parse_keys(object obj, bool snap);
+  // Duplicate keys: error_ names the key (and the object it is in); returns false.
+  bool duplicate_key(std::string_view in, std::string_view key);
+  static int event_key_bit(std::string_view key);  // -1: not a key events use
+  bool top_keys_unique(object obj);
   Kind finish(Kind k);  // rejects text after the root object
 
   // Typed getters: on failure they set error_ and return false.

@@ -63,6 +63,7 @@ class JsonlReader {
   size_t end_ = 0;
   uint64_t line_no_ = 0;
   bool header_seen_ = false;
+  uint64_t events_ = 0;  // event records delivered, for the footer's count
   ReadResult result_;
 };
 
@@ -155,22 +156,46 @@ bool JsonlReader::line(std::string_view text, bool unterminated) {
   }
 
   std::string why;
+  if (result_.footer && k != JsonlParser::Kind::error) {
+    // The footer is the last record (trace-format.md): a record after it means two
+    // traces were concatenated or lines were appended, and the footer's counts lie.
+    why = "a record after the footer (the footer ends a trace; concatenated traces?)";
+    k = JsonlParser::Kind::error;
+  }
   switch (k) {
-    case JsonlParser::Kind::event: ++result_.records; sink_.on_event(parser_.event()); return true;
+    case JsonlParser::Kind::event:
+      ++result_.records;
+      ++events_;
+      sink_.on_event(parser_.event());
+      return true;
     case JsonlParser::Kind::stack: ++result_.records; sink_.on_stack(parser_.stack()); return true;
     case JsonlParser::Kind::lost: ++result_.records; sink_.on_lost(parser_.lost()); return true;
-    case JsonlParser::Kind::opaque: ++result_.records; sink_.on_opaque(parser_.opaque()); return true;
-    case JsonlParser::Kind::footer:
+    case JsonlParser::Kind::opaque:
+      ++result_.records;
+      if (parser_.opaque().unknown_fn) ++events_;  // an event of a newer recorder: footer counts it
+      sink_.on_opaque(parser_.opaque());
+      return true;
+    case JsonlParser::Kind::footer: {
+      const Footer& ft = parser_.footer();
+      if (ft.events && *ft.events != events_) {
+        // Lines were removed or added after the recorder wrote the trace: findings
+        // could rest on missing events. With --keep-going skipped lines explain it.
+        std::string msg = "the footer counts " + std::to_string(*ft.events) + " events but the trace has " +
+                          std::to_string(events_) + " (lines removed or added: damaged file?)";
+        if (!opts_.keep_going) return fail(where() + msg);
+        result_.note = where() + msg;
+      }
       ++result_.records;
       result_.footer = true;
-      sink_.on_footer(parser_.footer());
+      sink_.on_footer(ft);
       return true;
+    }
     case JsonlParser::Kind::header:
     case JsonlParser::Kind::future_version:
       why = "a second header record (concatenated traces are not supported: convert each file alone)";
       break;
     case JsonlParser::Kind::error:
-      why = parser_.error();
+      if (why.empty()) why = parser_.error();
       break;
   }
   if (unterminated) {
@@ -182,6 +207,8 @@ bool JsonlReader::line(std::string_view text, bool unterminated) {
   }
   if (opts_.keep_going) {
     ++result_.skipped;
+    if (result_.skipped_list.size() < ReadResult::kMaxSkippedListed)
+      result_.skipped_list.push_back(std::to_string(line_no_) + ": " + why);
     sink_.on_skipped(line_no_, why);
     return true;
   }

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "decode/input.h"
@@ -13,8 +14,19 @@ namespace gvt {
 OutputFile::OutputFile(const std::string& path) {
   is_stdout_ = path == "-";
   name_ = is_stdout_ ? "<stdout>" : path;
-  fd_ = is_stdout_ ? STDOUT_FILENO : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // 0600: traces hold kernel heap pointers and symbolized kernel addresses (a KASLR
+  // leak), so no one else may read them. An existing file keeps its inode but loses
+  // its group/other bits too; a device or pipe is left as it is.
+  fd_ = is_stdout_ ? STDOUT_FILENO : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd_ < 0) throw std::runtime_error(path + ": cannot create: " + errno_text(errno));
+  struct stat st;
+  if (!is_stdout_ && ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+      ::fchmod(fd_, st.st_mode & 0700) != 0) {
+    int e = errno;
+    ::close(fd_);
+    fd_ = -1;
+    throw std::runtime_error(path + ": cannot make it private (mode 0600): " + errno_text(e));
+  }
 }
 
 OutputFile::~OutputFile() {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "decode/event.h"
 
@@ -15,6 +16,10 @@ enum class Format { jsonl, gvt };
 
 struct ReadOptions {
   bool keep_going = false;  // skip and count malformed lines instead of failing
+  // .gvt: a damaged chunk (bad magic, sequence, size or checksum with bytes after it)
+  // is an input error unless this is set; then the reader skips to the next chunk that
+  // verifies, hands the sink a `lost` record for the gap and reports it in `damaged`.
+  bool salvage = false;
 };
 
 struct ReadResult {
@@ -23,9 +28,15 @@ struct ReadResult {
   Format format = Format::jsonl;
   uint64_t records = 0;     // records delivered to the sink
   uint64_t skipped = 0;     // malformed lines skipped (--keep-going)
+  // The first kMaxSkippedListed of them, "LINE: cause", for the user to fix by hand.
+  static constexpr size_t kMaxSkippedListed = 10;
+  std::vector<std::string> skipped_list;
   bool footer = false;      // a footer record was seen
   bool truncated = false;   // the file ends in an incomplete line / chunk
   std::string note;         // human text about an ending without footer / truncation
+  uint64_t damaged = 0;     // --salvage: damaged regions skipped (0 = none)
+  uint64_t damaged_bytes = 0;  // bytes in those regions
+  std::string damage;       // --salvage: one line naming the first damaged chunk and offset
 };
 
 // Detects the format from the first bytes (.gvt magic, else JSON Lines). "-" reads

@@ -59,6 +59,7 @@ struct Summary {
   uint64_t unknown_fn = 0;       // events naming a function this version does not know
   uint64_t unmatched_exits = 0;  // exits whose entry was not seen (mid-flight start)
   bool footer = false;
+  uint64_t damaged = 0;          // --salvage: damaged .gvt regions skipped (set by the reader's caller)
 };
 
 class Checker : public RecordSink {

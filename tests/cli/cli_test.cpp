@@ -3,6 +3,8 @@
 // output shapes and conversions, as a CI user or a script would see them.
 #include <sys/wait.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -673,4 +675,133 @@ TEST(Redact, KeyIsPerRunAndCommsHashOnRequest) {
   EXPECT_TRUE(has(h, "\"comm\":\"task-"));
   EXPECT_TRUE(has(h, "\"sym\":\"ex_init+0x115\",\"module\":\"gpuvm_exerciser\"")) << "symbols and offsets are kept";
   for (auto* f : {&r1, &r2, &r3}) std::remove(f->c_str());
+}
+
+// ---- issue 9: damage, safe output, write errors ----
+
+namespace {
+// The chunk start offsets of a .gvt file (from its chunk headers).
+std::vector<size_t> gvt_chunks(const std::string& img) {
+  std::vector<size_t> v;
+  size_t off = 16;
+  while (off + 24 <= img.size()) {
+    v.push_back(off);
+    uint32_t len;
+    std::memcpy(&len, img.data() + off + 4, 4);
+    off += 24 + len;
+  }
+  return v;
+}
+void spit(const std::string& path, const std::string& s) {
+  std::ofstream o(path, std::ios::binary | std::ios::trunc);
+  o << s;
+}
+}  // namespace
+
+TEST(Damage, DamagedGvtIsAnInputErrorUnlessSalvaged) {
+  std::string gvt = tmp("d.gvt");
+  ASSERT_EQ(run("convert " + data("clean.jsonl") + " -o '" + gvt + "'").status, 0);
+  std::string img = slurp(gvt);
+  auto chunks = gvt_chunks(img);
+  ASSERT_GE(chunks.size(), 2u);  // the header chunk, then the records
+  std::string bad = img;
+  bad[chunks[1] + 40] ^= 0x10;  // a payload byte of chunk 2
+  spit(gvt, bad);
+  std::string where = "chunk 2 at byte " + std::to_string(chunks[1]);
+  for (const char* cmd : {"lint", "replay"}) {
+    Proc r = run(std::string(cmd) + " '" + gvt + "'");
+    EXPECT_EQ(r.status, 2) << cmd << r.out << r.err;
+    EXPECT_TRUE(has(r.err, where + " fails its checksum")) << r.err;
+    EXPECT_TRUE(has(r.err, "--salvage")) << r.err;
+    EXPECT_EQ(lines_of(r.err).size(), 1u) << r.err;
+  }
+  std::string out = tmp("d.jsonl");
+  Proc c = run("convert '" + gvt + "' -o '" + out + "'");
+  EXPECT_EQ(c.status, 2) << c.err;
+  EXPECT_FALSE(std::ifstream(out).good()) << "convert left an output behind";
+
+  // --salvage: read what verifies, say so, count the damage in the summary.
+  Proc s = run("lint --salvage -f json '" + gvt + "'");
+  EXPECT_EQ(s.status, 0) << s.out << s.err;
+  EXPECT_TRUE(has(lines_of(s.out).back(), "\"damaged\":1")) << s.out;
+  EXPECT_TRUE(has(s.err, where)) << s.err;
+  Proc st = run("lint --salvage '" + gvt + "'");
+  EXPECT_TRUE(has(st.out, "1 damaged region skipped (--salvage)")) << st.out;
+  Proc cs = run("convert --salvage '" + gvt + "' -o '" + out + "'");
+  EXPECT_EQ(cs.status, 0) << cs.err;
+  EXPECT_TRUE(has(slurp(out), "\"type\":\"lost\"")) << "the gap must be marked";
+  std::remove(out.c_str());
+
+  // A cleanly cut file stays a note, exit 0.
+  spit(gvt, img.substr(0, chunks.back() + 10));
+  Proc t = run("lint '" + gvt + "'");
+  EXPECT_EQ(t.status, 0) << t.err;
+  EXPECT_TRUE(has(t.err, "truncated after chunk")) << t.err;
+  std::remove(gvt.c_str());
+}
+
+TEST(SafeOutput, TraceFilesArePrivate) {
+  std::string out = tmp("priv.gvt");
+  spit(out, "");
+  ::chmod(out.c_str(), 0644);  // an existing world-readable file is made private too
+  ASSERT_EQ(run("convert " + data("clean.jsonl") + " -o '" + out + "'").status, 0);
+  struct stat st {};
+  ASSERT_EQ(::stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string fresh = tmp("fresh.jsonl");
+  std::remove(fresh.c_str());
+  ASSERT_EQ(run("convert '" + out + "' -o '" + fresh + "'").status, 0);
+  ASSERT_EQ(::stat(fresh.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::remove(out.c_str());
+  std::remove(fresh.c_str());
+}
+
+TEST(SafeOutput, ConvertNeverLeavesAPartialOrTemporaryFile) {
+  std::string dir = tmp("convdir");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string out = dir + "/out.jsonl";
+  spit(out, "previous content\n");
+  Proc r = run("convert " + data("malformed.jsonl") + " -o '" + out + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(slurp(out), "previous content\n") << "a failed convert must not touch OUT";
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1) << "temporary file left behind";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(WriteErrors, SameStatusAndErrnoTextEverywhere) {
+  Proc c = run("convert " + data("clean.jsonl") + " -o /dev/full");
+  EXPECT_EQ(c.status, 8) << c.err;
+  EXPECT_TRUE(has(c.err, "No space left on device")) << c.err;
+  for (const char* cmd : {"lint", "replay", "lint -f json"}) {
+    Proc r = run(std::string(cmd) + " " + data("error.jsonl") + " >/dev/full");
+    EXPECT_EQ(r.status, 8) << cmd << r.err;
+    EXPECT_TRUE(has(r.err, "write error: No space left on device")) << cmd << r.err;
+  }
+}
+
+TEST(SafeOutput, TraceStringsAreEscapedInTextOutput) {
+  // comm is settable by any process (prctl PR_SET_NAME): it must not forge lines or
+  // send terminal escapes.
+  std::string t = slurp(data("error.jsonl"));
+  std::string evil = "insmod\\n\\u001b[2Jerror: forged-rule: fake\\u009b31m";
+  size_t pos;
+  while ((pos = t.find("\"comm\":\"insmod\"")) != std::string::npos)
+    t.replace(pos, 15, "\"comm\":\"" + evil + "\"");
+  std::string path = tmp("evil.jsonl");
+  spit(path, t);
+  Proc r = run("lint '" + path + "'");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(r.out.find("\xc2\x9b"), std::string::npos);
+  for (const std::string& l : lines_of(r.out)) EXPECT_NE(l.rfind("error: forged-rule", 0), 0u) << l;
+  EXPECT_TRUE(has(r.out, "comm=insmod\\n\\e[2Jerror: forged-rule: fake\\u009b31m")) << r.out;
+  Proc rp = run("replay '" + path + "'");
+  EXPECT_EQ(rp.out.find('\x1b'), std::string::npos);
+  for (const std::string& l : lines_of(rp.out)) EXPECT_NE(l.rfind("error: forged-rule", 0), 0u) << l;
+  // JSON output keeps the exact string (escaped as JSON, lossless).
+  Proc j = run("lint -f json '" + path + "'");
+  EXPECT_TRUE(has(j.out, "\\n\\u001b[2J")) << j.out;
+  std::remove(path.c_str());
 }

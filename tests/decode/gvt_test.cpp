@@ -170,30 +170,60 @@ TEST(Gvt, TruncatedAtEveryOffsetReadsACleanPrefix) {
   }
 }
 
-TEST(Gvt, DamagedChunkStopsThere) {
+// A complete chunk that fails its checks is damage, not truncation: an input error
+// naming the chunk and its offset (a quiet stop would pass a 99 % unread trace).
+TEST(Gvt, DamagedChunkIsAnError) {
   std::string img = chunked_rich_gvt();
   std::vector<size_t> starts = chunk_starts(img);
-  RecordingSink full;
-  std::string path = write_temp("flip.gvt", img);
-  ASSERT_TRUE(read_trace(path, full).ok);
-  size_t before;  // records in chunks 1-4
-  {
-    write_temp("flip.gvt", img.substr(0, starts[4]));
-    RecordingSink s;
-    ASSERT_TRUE(read_trace(path, s).ok);
-    before = s.lines.size();
-  }
   std::string bad = img;
   bad[starts[4] + 30] ^= 0x01;  // a payload byte of chunk 5
-  write_temp("flip.gvt", bad);
+  std::string path = write_temp("flip.gvt", bad);
   RecordingSink s;
   ReadResult r = read_trace(path, s);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error, path + ": chunk 5 at byte " + std::to_string(starts[4]) +
+                         " fails its checksum (file damaged): rerun with --salvage to read the chunks that verify");
+  for (int field : {0, 12}) {  // chunk magic, sequence number
+    std::string h = img;
+    h[starts[4] + field] ^= 0x02;
+    write_temp("flip.gvt", h);
+    ReadResult rh = read_trace(path, s);
+    ASSERT_FALSE(rh.ok) << field;
+    EXPECT_NE(rh.error.find("chunk 5 at byte " + std::to_string(starts[4]) + " has a damaged chunk header"),
+              std::string::npos) << rh.error;
+  }
+}
+
+// --salvage: every chunk that verifies is read, each gap is handed on as a `lost`
+// record (so the model answers unknown there) and counted in `damaged`.
+TEST(Gvt, SalvageSkipsDamagedChunksAndMarksTheGap) {
+  std::string img = chunked_rich_gvt();
+  std::vector<size_t> starts = chunk_starts(img);
+  std::string path = write_temp("salv.gvt", img);
+  RecordingSink full;
+  ASSERT_TRUE(read_trace(path, full).ok);
+  std::string bad = img;
+  bad[starts[4] + 30] ^= 0x01;  // chunk 5's payload
+  bad[starts[6] + 2] ^= 0x40;   // chunk 7's magic
+  write_temp("salv.gvt", bad);
+  RecordingSink s;
+  ReadOptions o;
+  o.salvage = true;
+  ReadResult r = read_trace(path, s, o);
   ASSERT_TRUE(r.ok) << r.error;
-  EXPECT_TRUE(r.truncated);
-  EXPECT_EQ(s.lines.size(), before);
-  EXPECT_EQ(r.note, path + ": chunk 5 at byte " + std::to_string(starts[4]) +
-                        " fails its checksum (file damaged?); stopped there: read " + std::to_string(before) +
-                        " records from the 4 chunks before it");
+  EXPECT_EQ(r.damaged, 2u);
+  EXPECT_EQ(r.damaged_bytes, starts[5] - starts[4] + starts[7] - starts[6]);
+  EXPECT_NE(r.note.find("chunk 5 at byte " + std::to_string(starts[4]) + " fails its checksum"), std::string::npos)
+      << r.note;
+  // Everything but the two damaged chunks' records arrives, with a lost record at each gap.
+  auto losts = [](const RecordingSink& k) {
+    size_t n = 0;
+    for (const std::string& l : k.lines) n += l.find("\"type\":\"lost\"") != std::string::npos;
+    return n;
+  };
+  EXPECT_EQ(losts(s), losts(full) + 2);
+  EXPECT_EQ(s.lines.size(), full.lines.size());  // one record per chunk, each replaced by a lost one
+  EXPECT_TRUE(r.footer);
 }
 
 TEST(Gvt, EveryFlippedBitIsCaughtWithoutCrashing) {

@@ -322,7 +322,59 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{R"({"type":"stack","id":1,"frames":{}})", "\"frames\" must be an array of frames"},
         BadLine{R"({"type":"stack","id":1,"frames":[{"addr":"0x1","sym":3}]})", "\"sym\" must be a string"},
         BadLine{R"({"type":"footer","events":1.5})", "\"events\" must be an unsigned 64-bit integer"},
-        BadLine{R"({"type":"header","format":"gpuvm-trace","version":1})", "a second header record"}));
+        BadLine{R"({"type":"header","format":"gpuvm-trace","version":1})", "a second header record"},
+        // Duplicate keys: first-wins or last-wins would be the reader's guess.
+        BadLine{EV(R"(,"ts":2)"), "duplicate key \"ts\""},
+        BadLine{R"({"type":"event","type":"footer","ts":1,"tid":2,"fn":"drm_gpuvm_bo_put","phase":"entry"})", "duplicate key \"type\""},
+        BadLine{R"({"type":"footer","type":"event","ts":1,"tid":2,"fn":"drm_gpuvm_bo_put","phase":"entry"})", "duplicate key \"type\""},
+        BadLine{EV(R"(,"args":{"vm_bo":"0x1","vm_bo":"0x2"})"), "duplicate key \"vm_bo\" in \"args\""},
+        BadLine{EV(R"(,"snap":{"held_vm_resv":"unknown","held_vm_resv":"yes"})"), "duplicate key \"held_vm_resv\" in \"snap\""},
+        BadLine{R"({"type":"lost","count":1,"count":2})", "duplicate key \"count\""}));
+
+// The footer is the last record: what follows it is an error (concatenated traces),
+// and a footer whose event count disagrees with the file means lines went missing.
+TEST(JsonlReader, RecordAfterFooterIsAnError) {
+  RecordingSink s;
+  std::string body = std::string(R"({"type":"footer","events":0})") + "\n" + R"({"type":"lost","count":1})" + "\n";
+  ReadResult r = read_body(body, s);
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find(":3: a record after the footer"), std::string::npos) << r.error;
+  RecordingSink k;
+  ReadOptions o;
+  o.keep_going = true;
+  ReadResult rk = read_body(body, k, o);
+  ASSERT_TRUE(rk.ok) << rk.error;
+  EXPECT_EQ(rk.skipped, 1u);
+}
+
+TEST(JsonlReader, FooterEventCountMismatchIsAnError) {
+  RecordingSink s;
+  std::string ev = R"({"type":"event","ts":1,"tid":2,"fn":"drm_gpuvm_bo_put","phase":"entry"})";
+  ReadResult ok = read_body(ev + "\n" + ev + "\n" + R"({"type":"footer","events":2})" + "\n", s);
+  EXPECT_TRUE(ok.ok) << ok.error;
+  ReadResult r = read_body(ev + "\n" + R"({"type":"footer","events":2})" + "\n", s);
+  ASSERT_FALSE(r.ok);
+  EXPECT_NE(r.error.find(":3: the footer counts 2 events but the trace has 1"), std::string::npos) << r.error;
+  ReadOptions o;
+  o.keep_going = true;  // skipped lines explain a difference: a note then
+  ReadResult rk = read_body(ev + "\n" + R"({"type":"footer","events":2})" + "\n", s, o);
+  ASSERT_TRUE(rk.ok);
+  EXPECT_NE(rk.note.find("the footer counts 2 events"), std::string::npos) << rk.note;
+}
+
+TEST(JsonlReader, KeepGoingListsTheFirstSkippedLines) {
+  RecordingSink s;
+  ReadOptions opts;
+  opts.keep_going = true;
+  std::string body;
+  for (int i = 0; i < 15; ++i) body += "{bad\n";
+  ReadResult r = read_body(body, s, opts);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.skipped, 15u);
+  ASSERT_EQ(r.skipped_list.size(), ReadResult::kMaxSkippedListed);
+  EXPECT_EQ(r.skipped_list[0].rfind("2: not valid JSON", 0), 0u) << r.skipped_list[0];
+  EXPECT_EQ(r.skipped_list[9].rfind("11: ", 0), 0u) << r.skipped_list[9];
+}
 
 TEST(JsonlReader, KeepGoingCountsEverySkippedLine) {
   RecordingSink s;

@@ -200,3 +200,15 @@ out = (["# clean.jsonl with a loss before the unbind and a later put on the dead
        + src[1:i] + ['{"type":"lost","ts":1000018500,"cpu":1,"count":17}'] + src[i:-1]
        + [json.dumps(put_entry, separators=(',', ':'))] + src[-1:])
 open("unknown.jsonl", "w").write("\n".join(out) + "\n")
+
+# The footer's event count must match the file (readers reject a mismatch as damage):
+# the derived traces above reuse clean.jsonl's footer, so recount.
+for name in ("midflight.jsonl", "unknown.jsonl"):
+    ls = open(name).read().rstrip("\n").split("\n")
+    n = sum(1 for l in ls if '"type":"event"' in l)
+    for k, l in enumerate(ls):
+        if l.startswith('{"type":"footer"'):
+            f = json.loads(l)
+            f["events"] = n
+            ls[k] = json.dumps(f, separators=(',', ':'))
+    open(name, "w").write("\n".join(ls) + "\n")
