@@ -47,14 +47,6 @@ struct {
 	__uint(value_size, GVT_MAX_FRAMES * sizeof(__u64));
 } stacks SEC(".maps");
 
-/* Records that could not be written, per CPU; user space turns deltas into `lost`. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
-
 /* Lock addresses of interest: every VM/BO resv (ww) and gpuva mutex seen in GPUVM
  * events. LRU so that an insert never fails on a long run. */
 struct {
@@ -122,13 +114,16 @@ struct {
 	__type(value, struct argval);
 } kargs SEC(".maps");
 
+/* Records that could not be written (ring buffer full), all CPUs: stamped into every
+ * record (hdr.drop_seq) so that user space places each loss right before the first
+ * record made after it, not at its next poll (by then later records had reached the
+ * model, which took their missing history for violations). One atomic counter rather
+ * than per-CPU ones: the ring buffer orders records across CPUs, so must the count. */
+__u64 drop_seq = 0;
+
 static __always_inline void count_drop(void)
 {
-	__u32 zero = 0;
-	__u64 *d = bpf_map_lookup_elem(&drops, &zero);
-
-	if (d)
-		__sync_fetch_and_add(d, 1);
+	__sync_fetch_and_add(&drop_seq, 1);
 }
 
 static __always_inline bool pass_filter(void)
@@ -457,7 +452,9 @@ static __always_inline struct gvt_raw_event *reserve(bool full)
 	__u64 id = bpf_get_current_pid_tgid();
 	e->hdr.pid = id >> 32;
 	e->hdr.tid = (__u32)id;
-	e->hdr.pad1 = 0;
+	/* Read after the reservation succeeded: any drop counted before this point was
+	 * made before this record, and the consumer sees it no later than this record. */
+	e->hdr.drop_seq = (__u32)*(volatile __u64 *)&drop_seq;
 	bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
 	e->stack_id = -1;
 	e->present = 0;

@@ -31,8 +31,10 @@ typedef __s32 gvt_s32;
 #define GVT_NAME_LEN 32
 #define GVT_MAX_FRAMES 32
 
-/* Record kinds (gvt_raw_hdr.kind). Losses are not records: user space diffs the
- * per-CPU drop counters (map `drops`) and writes `lost` records itself. */
+/* Record kinds (gvt_raw_hdr.kind). Losses are not records: every record carries the
+ * global drop count at its making (`drop_seq`), so user space writes a `lost` record
+ * right before the first record made after a loss, and reads the counter itself
+ * (skeleton .bss `drop_seq`) for losses no later record reveals yet. */
 enum gvt_raw_kind {
 	GVT_RAW_EVENT = 1,
 };
@@ -127,7 +129,7 @@ struct gvt_raw_hdr {
 	gvt_u32 cpu;
 	gvt_u32 pid;    /* tgid */
 	gvt_u32 tid;
-	gvt_u32 pad1;
+	gvt_u32 drop_seq; /* records dropped (ring buffer full) before this one was reserved, all CPUs, mod 2^32 */
 	char comm[GVT_TASK_COMM_LEN];
 };
 

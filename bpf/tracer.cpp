@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <cstdarg>
 #include <cstdio>
@@ -193,9 +194,12 @@ struct Tracer::Impl {
   std::condition_variable stop_cv;
   bool stopping = false;
 
-  // Drops: last per-CPU counters and recursion misses.
-  int ncpus = 0;
-  std::vector<uint64_t> drops_prev, drops_now;
+  // Drops: the BPF side's drop_seq counter up to which `lost` records were written,
+  // and the recursion misses.
+  uint64_t drops_reported = 0;
+  std::function<void()> tick;
+  std::chrono::milliseconds tick_every{0};
+  std::chrono::steady_clock::time_point next_tick{};
   uint64_t misses_prev = 0;
   std::chrono::steady_clock::time_point last_miss_check{}, last_warn{};
   uint64_t unwarned_lost = 0;
@@ -356,10 +360,8 @@ struct Tracer::Impl {
     ring.reset(ring_buffer__new(bpf_map__fd(skel->maps.rb), &Impl::on_sample, this, nullptr));
     if (!ring)
       throw LiveError(kExitRuntime, fmt::format("cannot open the ring buffer: {}", std::strerror(errno)));
-    ncpus = libbpf_num_possible_cpus();
-    if (ncpus <= 0) throw LiveError(kExitRuntime, "cannot count CPUs (libbpf_num_possible_cpus)");
-    drops_prev.assign(ncpus, 0);
-    drops_now.assign(ncpus, 0);
+    if (!skel->bss)
+      throw LiveError(kExitRuntime, "the BPF object's global data is not mapped (kernel without BPF_F_MMAPABLE?)");
   }
 
   static int on_sample(void* ctx, void* data, size_t size) {
@@ -411,6 +413,13 @@ struct Tracer::Impl {
       if (n_bad++ == 0) warn(fmt::format("skipping malformed ring-buffer record: {}", raw_status_text(st)));
       return;
     }
+    // Records were dropped before this one was made: the model must learn of the gap
+    // before this record and everything after it. (A stamp at or below what was
+    // reported is a record made before the drops it could have seen.)
+    if (uint32_t ahead = raw.drop_seq - static_cast<uint32_t>(drops_reported); ahead && ahead < (1u << 31)) {
+      drops_reported += ahead;
+      lose(ahead, std::nullopt, raw.ev.ts);
+    }
     Event& e = raw.ev;
     if (raw.stack_id >= 0)
       if (uint64_t id = stack_id(raw.stack_id)) e.set(STACK, id);
@@ -421,18 +430,23 @@ struct Tracer::Impl {
     }
     ++n_events;
     sink->on_event(e);
+    // A clock read per 64 records: cheap next to decoding, fine-grained enough.
+    if (tick && (n_events & 63) == 0) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= next_tick) {
+        next_tick = now + tick_every;
+        tick();
+      }
+    }
   }
 
+  // After the ring buffer was drained: drops that no record read so far revealed
+  // (nothing was made after them yet) are reported now.
   void deliver_losses() {
-    uint32_t key = 0;
-    if (bpf_map__lookup_elem(skel->maps.drops, &key, sizeof key, drops_now.data(),
-                             drops_now.size() * sizeof(uint64_t), 0) == 0) {
-      for (int c = 0; c < ncpus; ++c) {
-        uint64_t d = drops_now[c] - drops_prev[c];
-        if (!d) continue;
-        drops_prev[c] = drops_now[c];
-        lose(d, static_cast<uint32_t>(c));
-      }
+    uint64_t g = __atomic_load_n(&skel->bss->drop_seq, __ATOMIC_ACQUIRE);
+    if (g > drops_reported) {
+      lose(g - drops_reported, std::nullopt);
+      drops_reported = g;
     }
     // Programs skipped because another BPF program was running on that CPU.
     auto now = std::chrono::steady_clock::now();
@@ -470,12 +484,16 @@ struct Tracer::Impl {
     }
   }
 
-  void lose(uint64_t count, std::optional<uint32_t> cpu) {
+  // `at`: the timestamp of the record the loss precedes (0: now).
+  void lose(uint64_t count, std::optional<uint32_t> cpu, uint64_t at = 0) {
     Lost l;
     l.count = count;
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    l.ts = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+    if (!at) {
+      timespec ts{};
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      at = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+    }
+    l.ts = at;
     l.cpu = cpu;
     n_lost += count;
     unwarned_lost += count;
@@ -510,13 +528,21 @@ Header Tracer::header() const {
 
 void Tracer::poll(RecordSink& sink, int timeout_ms) {
   impl_->sink = &sink;
-  impl_->deliver_losses();
   int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
   // Records submitted without a wakeup (see submit() in the BPF side) are only
   // read here: poll consumes nothing when it times out.
   if (n >= 0 || n == -EINTR) n = ring_buffer__consume(impl_->ring.get());
   if (n < 0 && n != -EINTR)
     throw LiveError(kExitRuntime, fmt::format("reading the ring buffer failed: {}", std::strerror(-n)));
+  // Records placed their own losses while they were read; what is left has no
+  // record after it yet.
+  impl_->deliver_losses();
+}
+
+void Tracer::set_tick(std::function<void()> fn, std::chrono::milliseconds every) {
+  impl_->tick = std::move(fn);
+  impl_->tick_every = every;
+  impl_->next_tick = std::chrono::steady_clock::now() + every;
 }
 
 uint64_t Tracer::events() const { return impl_->n_events; }

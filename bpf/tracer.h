@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The live tracer: loads the embedded BPF skeleton, attaches the probe plan, and
 // turns ring-buffer records into trace records (events, deduplicated symbolized
-// stacks, `lost` records from the per-CPU drop counters) for any RecordSink.
+// stacks, `lost` records placed before the first record made after each loss) for
+// any RecordSink.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,9 +47,15 @@ class Tracer {
   // Header of the trace: kernel, clock, features and coverage as attached.
   Header header() const;
 
-  // Waits up to timeout_ms for records and delivers everything available to `sink`;
-  // losses counted since the last call are delivered first (as `lost` records).
+  // Waits up to timeout_ms for records and delivers everything available to `sink`.
+  // A loss reaches the sink (as a `lost` record) before the first record made after
+  // it; losses no record followed yet are delivered at the end.
   void poll(RecordSink& sink, int timeout_ms);
+
+  // Calls `fn` at least every `every` while poll() drains records (a backlog of
+  // seconds under load), so that `record` can flush its file and a killed recorder
+  // loses at most that much. The first call comes `every` after this one.
+  void set_tick(std::function<void()> fn, std::chrono::milliseconds every);
 
   uint64_t events() const;
   uint64_t lost() const;

@@ -127,6 +127,7 @@ RawStatus RawDecoder::decode(const void* data, size_t size, RawEvent& out) {
 
   out.mechanism = r.probe;
   out.stack_id = r.stack_id;
+  out.drop_seq = h.drop_seq;
   return RawStatus::ok;
 }
 

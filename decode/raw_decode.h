@@ -31,6 +31,9 @@ struct RawEvent {
   // turns it into a `stack` record the first time it sees it.
   int32_t stack_id = -1;
   uint8_t mechanism = 0;  // 0 fentry/fexit, 1 kprobe/kretprobe, 2 tracepoint
+  // Records dropped (all CPUs, mod 2^32) before this one was made: a jump since the
+  // previous record is a loss that belongs right before this record.
+  uint32_t drop_seq = 0;
 };
 
 // Decodes one record at a time. Strings (comm, names) are interned: the views in
