@@ -83,7 +83,9 @@ void take_live(Model& m, const Event& e, Task& t, On& o, Slot* s) {
 
 // Entry of a call on one vm_bo that is not a put: extobj_add, evict, link,
 // unmap_ops_create, obtain_prealloc. Returns the slot (nullptr when the generation is
-// dead: use-after-free was judged and the model leaves it alone).
+// dead: use-after-free was judged and the model leaves it alone). Either way `o` is
+// set up for the snapshot-only rules, which the caller evaluates too: one report per
+// rule the call breaks (§E.1), a use-after-free does not hide the missing lock.
 Slot* vm_bo_entry(Model& m, const Event& e, Task& t, Frame& f, On& o) {
   uint64_t addr = arg(e, A_VM_BO);
   o.addr = addr;
@@ -98,6 +100,9 @@ Slot* vm_bo_entry(Model& m, const Event& e, Task& t, Frame& f, On& o) {
         if (const Destroyed* d = s->dead()) o.vm = d->vm;
       rules::use_after_free(m, o);
       f.reported_uaf = true;
+      rules::refcount_saturated(m, o);
+      // The lock rules read what current holds from this entry's snapshot.
+      seed_holds(m, e, t, o.vm, nullptr);
       fill_frame(f, addr, s, o.vm);
       return nullptr;
     }

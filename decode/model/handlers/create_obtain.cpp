@@ -107,7 +107,17 @@ void create_exit(Model& m, const Event& e, Task& t, const Frame& f, bool) {
   a.origin = Origin::observed;
   uint32_t closed = 0;
   m.table.t1_create(p, a, m.death(e, t, false), &closed);  // T1
+  if (closed) {
+    // In-stream proof of missed events: the kernel handed out an address the model
+    // believed live, so its destroying put was never seen, and whatever else was
+    // missed with it (puts of other vm_bos, VM references) is unknown too. Treat it
+    // as a loss here: history rules answer unknown until snapshots re-synchronise.
+    // Only this new generation is fully observed.
+    m.lost_epoch++;
+  }
   Slot* s = latest(m, p);
+  if (closed)
+    if (Attrs* na = s->attrs()) na->sync_epoch = m.lost_epoch;
   absorb(m, *s, e);
   m.note(p, *s, LifeState::none, closed ? "created (previous gen closed unobserved)" : "created");
   // Tell an enclosing obtain that this vm_bo is its own creation (T2).

@@ -7,14 +7,16 @@ namespace gvt::model::handlers {
 
 bool extobj_entry(Model& m, const Event& e, Task& t, Frame& f) {
   On o{e, t};
-  if (vm_bo_entry(m, e, t, f, o)) rules::extobj_add_unlocked(m, o);
+  vm_bo_entry(m, e, t, f, o);
+  if (o.addr) rules::extobj_add_unlocked(m, o);  // also after a use-after-free
   return true;
 }
 
 bool evict_entry(Model& m, const Event& e, Task& t, Frame& f) {
   On o{e, t};
   f.aux = static_cast<uint64_t>(from_opt(e.b(A_EVICT)));
-  if (vm_bo_entry(m, e, t, f, o)) rules::evict_unlocked(m, o);
+  vm_bo_entry(m, e, t, f, o);
+  if (o.addr) rules::evict_unlocked(m, o);  // also after a use-after-free
   return true;
 }
 

@@ -57,7 +57,8 @@ bool unlink_entry(Model& m, const Event& e, Task& t, Frame& f) {
 
 bool unmap_ops_entry(Model& m, const Event& e, Task& t, Frame& f) {
   On o{e, t};
-  if (vm_bo_entry(m, e, t, f, o)) rules::obtain_unlocked(m, o);
+  vm_bo_entry(m, e, t, f, o);
+  if (o.addr) rules::obtain_unlocked(m, o);  // also after a use-after-free
   return true;
 }
 
