@@ -196,7 +196,7 @@ struct Tracer::Impl {
 
   // Drops: the BPF side's drop_seq counter up to which `lost` records were written,
   // and the recursion misses.
-  uint64_t drops_reported = 0;
+  LossPlacer losses;
   std::function<void()> tick;
   std::chrono::milliseconds tick_every{0};
   std::chrono::steady_clock::time_point next_tick{};
@@ -414,12 +414,8 @@ struct Tracer::Impl {
       return;
     }
     // Records were dropped before this one was made: the model must learn of the gap
-    // before this record and everything after it. (A stamp at or below what was
-    // reported is a record made before the drops it could have seen.)
-    if (uint32_t ahead = raw.drop_seq - static_cast<uint32_t>(drops_reported); ahead && ahead < (1u << 31)) {
-      drops_reported += ahead;
-      lose(ahead, std::nullopt, raw.ev.ts);
-    }
+    // before this record and everything after it.
+    if (uint64_t n = losses.before_record(raw.drop_seq)) lose(n, std::nullopt, raw.ev.ts);
     Event& e = raw.ev;
     if (raw.stack_id >= 0)
       if (uint64_t id = stack_id(raw.stack_id)) e.set(STACK, id);
@@ -443,11 +439,8 @@ struct Tracer::Impl {
   // After the ring buffer was drained: drops that no record read so far revealed
   // (nothing was made after them yet) are reported now.
   void deliver_losses() {
-    uint64_t g = __atomic_load_n(&skel->bss->drop_seq, __ATOMIC_ACQUIRE);
-    if (g > drops_reported) {
-      lose(g - drops_reported, std::nullopt);
-      drops_reported = g;
-    }
+    if (uint64_t n = losses.from_counter(__atomic_load_n(&skel->bss->drop_seq, __ATOMIC_ACQUIRE)))
+      lose(n, std::nullopt);
     // Programs skipped because another BPF program was running on that CPU.
     auto now = std::chrono::steady_clock::now();
     if (now - last_miss_check >= std::chrono::seconds(1)) {

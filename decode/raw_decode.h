@@ -36,6 +36,32 @@ struct RawEvent {
   uint32_t drop_seq = 0;
 };
 
+// Places ring-buffer losses (bpf/gpuvm_trace.h: every record carries the global drop
+// count at its making, mod 2^32): the drops a record reveals are reported right
+// before it, so the model learns of a gap before any record made after it.
+class LossPlacer {
+ public:
+  // Drops to report before the record stamped `drop_seq` (0: none). A stamp at or
+  // below what was reported is a record made before drops it could have seen.
+  uint64_t before_record(uint32_t drop_seq) {
+    uint32_t ahead = drop_seq - static_cast<uint32_t>(reported_);
+    if (ahead == 0 || ahead >= (1u << 31)) return 0;
+    reported_ += ahead;
+    return ahead;
+  }
+  // Drops to report now, given the BPF side's full counter (after a drain: drops no
+  // record revealed yet).
+  uint64_t from_counter(uint64_t drop_seq) {
+    if (drop_seq <= reported_) return 0;
+    uint64_t n = drop_seq - reported_;
+    reported_ = drop_seq;
+    return n;
+  }
+
+ private:
+  uint64_t reported_ = 0;
+};
+
 // Decodes one record at a time. Strings (comm, names) are interned: the views in
 // the produced events stay valid for the decoder's lifetime, and a string already
 // seen costs no allocation.

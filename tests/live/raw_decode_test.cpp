@@ -248,5 +248,32 @@ TEST(RawDecode, MalformedRecordsAreRejected) {
   EXPECT_FALSE(raw_status_text(RawStatus::bad_magic).empty());
 }
 
+// The BPF side stamps each record with the global drop count; the decoder hands it on
+// and the placer reports a loss right before the first record made after it.
+TEST(RawDecode, DropSequenceIsHandedOn) {
+  gvt_raw_event r = base_event(GVT_FN_BO_PUT, GVT_PH_ENTRY);
+  r.hdr.drop_seq = 4711;
+  RawDecoder d;
+  RawEvent out;
+  ASSERT_EQ(decode(d, bytes(r, GVT_RAW_EVENT_SIZE), out), RawStatus::ok);
+  EXPECT_EQ(out.drop_seq, 4711u);
+}
+
+TEST(LossPlacer, ReportsEachDropOnceBeforeTheFirstLaterRecord) {
+  LossPlacer p;
+  EXPECT_EQ(p.before_record(0), 0u);   // no drop yet
+  EXPECT_EQ(p.before_record(3), 3u);   // three drops before this record
+  EXPECT_EQ(p.before_record(3), 0u);   // already reported
+  EXPECT_EQ(p.before_record(2), 0u);   // a record made before the third drop
+  EXPECT_EQ(p.from_counter(5), 2u);    // two more, no record after them yet
+  EXPECT_EQ(p.before_record(5), 0u);   // ... and not again when one arrives
+  EXPECT_EQ(p.from_counter(5), 0u);
+  // The stamp is 32 bits: wrap-around keeps counting.
+  LossPlacer w;
+  EXPECT_EQ(w.from_counter(0xffffffffull), 0xffffffffull);
+  EXPECT_EQ(w.before_record(2), 3u);   // 0x1'0000'0002 - 0xffff'ffff
+  EXPECT_EQ(w.from_counter(0x100000002ull), 0u);
+}
+
 }  // namespace
 }  // namespace gvt

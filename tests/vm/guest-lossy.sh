@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Guest side of the loss tests (vm_lossy_run, run inside the guest by vm-run.sh):
+# the correct `stress` scenario under tracers that cannot keep up, and a recorder
+# killed mid-run. Verdicts are the host's (tests/vm/lossy-check.sh); this only runs
+# and collects.
+#
+# 1. Tiny ring buffers: for each session (ring size x stacks on/off) `live -f json`
+#    and `record` (alternately .jsonl and .gvt) run side by side with
+#    --ringbuf-mb SIZE, and stress runs GVT_LOSSY_REPS times while they are
+#    attached. Results: $GVT_OUT/ring/<session>/{live.json,live.err,live.rc,
+#    record.err,record.rc,lint.json,lint.err,lint.rc}.
+#    Stress is correct code: any violation is a false positive caused by the loss.
+# 2. Killed recorder: GVT_KILL_RUNS times, `record` (alternately .jsonl and .gvt) is
+#    sent SIGKILL at a random moment 1-3 s into stress; the prefix it left is linted.
+#    Results: $GVT_OUT/kill/<n>/{delay_ms,lint.json,lint.err,lint.rc,events}.
+#
+# Environment: GVT_BIN, GVT_EXERCISER_KO (vm-run.sh), GVT_LOSSY_SIZES ("1 2"),
+# GVT_LOSSY_REPS (stress runs per session, 3), GVT_KILL_RUNS (3).
+set -uo pipefail
+set -m  # background jobs keep SIGINT (see guest-scenarios.sh)
+
+log() { echo "guest-lossy: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+: "${GVT_OUT:?run me through tests/vm/vm-run.sh}"
+bin=${GVT_BIN:-$PWD/build/gpuvm-trace}
+ko=${GVT_EXERCISER_KO:-}
+sizes=${GVT_LOSSY_SIZES:-1 2}
+reps=${GVT_LOSSY_REPS:-3}
+kills=${GVT_KILL_RUNS:-3}
+[[ -x $bin ]] || die "no tracer binary at $bin"
+[[ -n $ko && -r $ko ]] || die "no exerciser module (GVT_EXERCISER_KO='$ko')"
+insmod "$ko" || die "insmod $ko failed"
+runfile=/sys/kernel/debug/gpuvm_exerciser/run
+[[ -w $runfile ]] || die "the exerciser has no $runfile"
+rm -rf "$GVT_OUT/ring" "$GVT_OUT/kill"
+
+alive() {
+  local st
+  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  st=${st##*) }
+  [[ ${st:0:1} != Z ]]
+}
+wait_attached() {  # errfile pid
+  local i
+  for ((i = 0; i < 240 * 5; i++)); do
+    grep -q '^gpuvm-trace: attached [0-9]* probes' "$1" 2>/dev/null && return 0
+    alive "$2" || return 1
+    sleep 0.2
+  done
+  return 1
+}
+stop() {  # pid rcfile: SIGINT, wait up to 120 s, then SIGKILL
+  local i
+  kill -INT "$1" 2>/dev/null
+  for ((i = 0; i < 600; i++)); do
+    if ! alive "$1"; then wait "$1"; echo $? > "$2"; return; fi
+    sleep 0.2
+  done
+  kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; echo killed > "$2"
+}
+
+n=0
+for mb in $sizes; do
+  for stacks in on off; do
+    d=$GVT_OUT/ring/mb$mb-stacks-$stacks
+    mkdir -p "$d"
+    opts=(--ringbuf-mb "$mb")
+    [[ $stacks == off ]] && opts+=(--no-stacks)
+    ext=$( ((n++ % 2)) && echo gvt || echo jsonl)
+    rec=/tmp/lossy.$ext
+    rm -f "$rec"
+    log "session $d: ${opts[*]}, $reps stress runs, record to .$ext"
+    "$bin" live -f json "${opts[@]}" > "$d/live.json" 2> "$d/live.err" & lp=$!
+    "$bin" record -o "$rec" "${opts[@]}" > /dev/null 2> "$d/record.err" & rp=$!
+    if wait_attached "$d/live.err" $lp && wait_attached "$d/record.err" $rp; then
+      for ((i = 0; i < reps; i++)); do echo stress > "$runfile" || echo "stress failed" >> "$d/run.err"; done
+    else
+      echo "not attached" > "$d/attach.err"
+    fi
+    stop $lp "$d/live.rc"
+    stop $rp "$d/record.rc"
+    "$bin" lint -f json "$rec" > "$d/lint.json" 2> "$d/lint.err"
+    echo $? > "$d/lint.rc"
+  done
+done
+
+for ((k = 1; k <= kills; k++)); do
+  d=$GVT_OUT/kill/$k
+  mkdir -p "$d"
+  ext=$( ((k % 2)) && echo jsonl || echo gvt)
+  rec=/tmp/killed.$ext
+  rm -f "$rec"
+  "$bin" record -o "$rec" > /dev/null 2> "$d/record.err" & rp=$!
+  if ! wait_attached "$d/record.err" $rp; then echo "not attached" > "$d/attach.err"; kill -KILL $rp; wait $rp; continue; fi
+  delay_ms=$((1000 + RANDOM % 2000))
+  echo "$delay_ms" > "$d/delay_ms"
+  (echo stress > "$runfile") & sp=$!
+  sleep "$((delay_ms / 1000)).$(printf %03d $((delay_ms % 1000)))"
+  kill -KILL $rp
+  wait $rp 2>/dev/null
+  wait $sp
+  "$bin" lint -f json "$rec" > "$d/lint.json" 2> "$d/lint.err"
+  echo $? > "$d/lint.rc"
+  "$bin" convert "$rec" -o - --format jsonl 2>/dev/null | grep -c '"type":"event"' > "$d/events"
+  log "kill $k: record killed ${delay_ms} ms into stress, prefix: $(cat "$d/events") events, lint rc $(cat "$d/lint.rc")"
+done
+log done
+exit 0
