@@ -273,8 +273,8 @@ struct Tracer::Impl {
                 std::min(opts.comm.size(), sizeof skel->rodata->filter_comm - 1));
 
     // Ring buffer: a power of two of pages.
-    uint64_t bytes = 1;
-    while (bytes < static_cast<uint64_t>(std::max<uint32_t>(opts.ringbuf_mb, 1)) << 20) bytes <<= 1;
+    uint64_t bytes = static_cast<uint64_t>(::getpagesize());
+    while (bytes < static_cast<uint64_t>(opts.ringbuf_kb) << 10) bytes <<= 1;
     if (bpf_map__set_max_entries(skel->maps.rb, static_cast<uint32_t>(bytes)))
       throw LiveError(kExitRuntime, "cannot size the ring buffer: try a smaller --ringbuf-mb");
 

@@ -26,7 +26,7 @@ struct TracerOptions {
   StackPolicy stacks = StackPolicy::needed;
   bool all_locks = false;
   bool verbose = false;
-  uint32_t ringbuf_mb = 32;
+  uint32_t ringbuf_kb = 32 << 10;  // rounded up to a power of two of pages
   uint32_t filter_tgid = 0;   // 0 = none
   bool filter_tree = false;   // also the descendants of filter_tgid (-c)
   std::string comm;           // "" = none

@@ -62,6 +62,7 @@ struct LiveArgs {
   std::string wait_s;
   bool verbose = false;
   uint32_t ringbuf_mb = 32;
+  uint32_t ringbuf_kb = 0;  // --ringbuf-kb, overrides --ringbuf-mb
 };
 
 std::atomic<bool> g_stop{false};
@@ -250,7 +251,7 @@ int run(const LiveArgs& a) {
                                      : StackPolicy::needed;
     to.all_locks = a.all_locks;
     to.verbose = a.verbose;
-    to.ringbuf_mb = a.ringbuf_mb;
+    to.ringbuf_kb = a.ringbuf_kb ? a.ringbuf_kb : a.ringbuf_mb << 10;
     to.comm = a.comm;
     if (a.pid > 0) to.filter_tgid = static_cast<uint32_t>(a.pid);
     if (!a.command.empty()) {
@@ -375,9 +376,14 @@ void add_common(CLI::App* sub, LiveArgs& a) {
                                "Wait for drm_gpuvm to be loaded (optionally at most SECONDS)")
                    ->expected(0, 1);
   sub->add_flag("-v,--verbose", a.verbose, "libbpf messages and the verifier log on failure");
-  sub->add_option("--ringbuf-mb", a.ringbuf_mb, "Ring buffer size in MiB (rounded up to a power of two)")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+  CLI::Option* mb = sub->add_option("--ringbuf-mb", a.ringbuf_mb, "Ring buffer size in MiB (rounded up to a power of two)")
+                        ->check(CLI::Range(1, 1024))
+                        ->capture_default_str();
+  // Sizes below 1 MiB are for small machines and for the loss tests, which need a
+  // buffer the consumer cannot keep up with.
+  sub->add_option("--ringbuf-kb", a.ringbuf_kb, "Ring buffer size in KiB (at least a page; rounded up to a power of two)")
+      ->check(CLI::Range(4, 1 << 20))
+      ->excludes(mb);
 }
 
 }  // namespace

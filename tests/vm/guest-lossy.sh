@@ -6,7 +6,7 @@
 #
 # 1. Tiny ring buffers: for each session (ring size x stacks on/off) `live -f json`
 #    and `record` (alternately .jsonl and .gvt) run side by side with
-#    --ringbuf-mb SIZE, and stress runs GVT_LOSSY_REPS times while they are
+#    --ringbuf-kb SIZE, and stress runs GVT_LOSSY_REPS times while they are
 #    attached. Results: $GVT_OUT/ring/<session>/{live.json,live.err,live.rc,
 #    record.err,record.rc,lint.json,lint.err,lint.rc}.
 #    Stress is correct code: any violation is a false positive caused by the loss.
@@ -14,7 +14,7 @@
 #    sent SIGKILL at a random moment 1-3 s into stress; the prefix it left is linted.
 #    Results: $GVT_OUT/kill/<n>/{delay_ms,lint.json,lint.err,lint.rc,events}.
 #
-# Environment: GVT_BIN, GVT_EXERCISER_KO (vm-run.sh), GVT_LOSSY_SIZES ("1 2"),
+# Environment: GVT_BIN, GVT_EXERCISER_KO (vm-run.sh), GVT_LOSSY_SIZES (KiB, "16 64"),
 # GVT_LOSSY_REPS (stress runs per session, 3), GVT_KILL_RUNS (3).
 set -uo pipefail
 set -m  # background jobs keep SIGINT (see guest-scenarios.sh)
@@ -25,7 +25,9 @@ die() { log "$*"; exit 1; }
 : "${GVT_OUT:?run me through tests/vm/vm-run.sh}"
 bin=${GVT_BIN:-$PWD/build/gpuvm-trace}
 ko=${GVT_EXERCISER_KO:-}
-sizes=${GVT_LOSSY_SIZES:-1 2}
+# KiB. Since the symbol table is read before attach the consumer keeps up with 1 MiB
+# under stress, so the sizes are small enough to overflow for sure.
+sizes=${GVT_LOSSY_SIZES:-16 64}
 reps=${GVT_LOSSY_REPS:-3}
 kills=${GVT_KILL_RUNS:-3}
 [[ -x $bin ]] || die "no tracer binary at $bin"
@@ -61,12 +63,11 @@ stop() {  # pid rcfile: SIGINT, wait up to 120 s, then SIGKILL
 }
 
 n=0
-for mb in $sizes; do
-  for stacks in on off; do
-    d=$GVT_OUT/ring/mb$mb-stacks-$stacks
+for kb in $sizes; do
+  for stacks in all none; do
+    d=$GVT_OUT/ring/kb$kb-stacks-$stacks
     mkdir -p "$d"
-    opts=(--ringbuf-mb "$mb")
-    [[ $stacks == off ]] && opts+=(--no-stacks)
+    opts=(--ringbuf-kb "$kb" --stacks="$stacks")
     ext=$( ((n++ % 2)) && echo gvt || echo jsonl)
     rec=/tmp/lossy.$ext
     rm -f "$rec"
