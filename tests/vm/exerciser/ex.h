@@ -132,6 +132,7 @@ void ex_set_fini(struct ex_set *s);
 int sc_g1(void);
 int sc_g2(void);
 int sc_stress(void);
+int sc_concurrent(void);
 int sc_resv_churn(void);
 int sc_midflight_setup(void);
 int sc_midflight_finish(void);

@@ -28,6 +28,7 @@ static const struct ex_scenario ex_scenarios[] = {
 	{ "g1", sc_g1 },
 	{ "g2", sc_g2 },
 	{ "stress", sc_stress },
+	{ "concurrent", sc_concurrent },
 	{ "resv-churn", sc_resv_churn },
 	{ "midflight-setup", sc_midflight_setup },
 	{ "midflight-finish", sc_midflight_finish },

@@ -175,6 +175,170 @@ out:
 }
 
 /*
+ * concurrent: two kthreads, each bound to its own CPU, run correct bind/unbind
+ * cycles at the same time (a G1 and a G2 round on objects of their own), then
+ * each makes a burst of EX_BURST vm_bos that are alive together:
+ *   per BO: ww_mutex_lock(g) ; obtain(V,G) {bo_create} ; ww_mutex_unlock(g)
+ *   then per BO: ww_mutex_lock(g) ; drm_gpuvm_bo_put(B) ⟵1 ; ww_mutex_unlock(g)
+ * Both threads' probes fire on two CPUs at once: on 7.x the tracer's ring-buffer
+ * reservations contend there (issue 13). Correct code: nothing is reported, and
+ * a tracer that loses no event reports no unknown either.
+ */
+#define EX_CONC_ROUNDS 150
+#define EX_BURST 160
+
+struct ex_conc {
+	struct completion start, done;
+	int ret;
+};
+
+static int ex_conc_burst(void)
+{
+	struct drm_gpuvm_bo **vm_bos;
+	struct ex_bo **bos;
+	struct ex_vm *vm;
+	int i, n = 0, ret = -ENOMEM;
+
+	vm = ex_vm_create("burst-nouveau", 0, EX_VM_PLAIN);
+	bos = kcalloc(EX_BURST, sizeof(*bos), GFP_KERNEL);
+	vm_bos = kcalloc(EX_BURST, sizeof(*vm_bos), GFP_KERNEL);
+	if (!vm || !bos || !vm_bos)
+		goto out;
+	for (n = 0; n < EX_BURST; n++) {
+		bos[n] = ex_bo_create_external();
+		if (!bos[n])
+			goto out;
+	}
+	ret = 0;
+	for (i = 0; i < n && !ret; i++) {
+		dma_resv_lock(bos[i]->base.resv, NULL);
+		vm_bos[i] = ex_obtain(&vm->base, &bos[i]->base);
+		dma_resv_unlock(bos[i]->base.resv);
+		if (IS_ERR(vm_bos[i])) {
+			ret = PTR_ERR(vm_bos[i]);
+			vm_bos[i] = NULL;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!vm_bos[i])
+			continue;
+		dma_resv_lock(bos[i]->base.resv, NULL);
+		drm_gpuvm_bo_put(vm_bos[i]);
+		dma_resv_unlock(bos[i]->base.resv);
+	}
+out:
+	for (i = 0; i < n; i++)
+		if (bos[i])
+			ex_bo_put(bos[i]);
+	kfree(vm_bos);
+	kfree(bos);
+	if (vm)
+		ex_vm_put(vm);
+	return ret;
+}
+
+static int ex_conc_thread(void *arg)
+{
+	struct ex_conc *c = arg;
+	struct drm_gpuva *nv_va = NULL, *xe_vas[2] = {};
+	struct ex_bo *nv_bo = NULL, *xe_bos[2] = {};
+	struct ex_vm *nv_vm, *xe_vm;
+	int i, n, ret = -ENOMEM;
+
+	/* Both threads start together: the point is overlapping probes. */
+	wait_for_completion(&c->start);
+	nv_vm = ex_vm_create("conc-nouveau", 0, EX_VM_PLAIN);
+	xe_vm = ex_vm_create("conc-xe", DRM_GPUVM_RESV_PROTECTED, EX_VM_PLAIN);
+	if (!nv_vm || !xe_vm)
+		goto out;
+	nv_bo = ex_bo_create_external();
+	xe_bos[0] = ex_bo_create_external();
+	xe_bos[1] = ex_bo_create_private(xe_vm);
+	if (nv_bo)
+		nv_va = ex_va_alloc(nv_bo, EX_VA_START);
+	for (i = 0; i < 2; i++)
+		if (xe_bos[i])
+			xe_vas[i] = ex_va_alloc(xe_bos[i], EX_VA_START + i * EX_VA_SIZE);
+	if (!nv_va || !xe_vas[0] || !xe_vas[1])
+		goto out;
+	ret = 0;
+	for (n = 0; n < EX_CONC_ROUNDS && !ret; n++) {
+		ret = nv_bind(nv_vm, nv_bo, nv_va);
+		if (!ret)
+			ret = nv_unbind(nv_vm, nv_bo, nv_va);
+		if (!ret)
+			ret = xe_bind(xe_vm, xe_bos, xe_vas, 2);
+		if (!ret)
+			ret = xe_unbind(xe_vm, xe_bos, xe_vas, 2);
+		cond_resched();
+	}
+	if (!ret)
+		ret = ex_conc_burst();
+out:
+	kfree(nv_va);
+	for (i = 0; i < 2; i++) {
+		kfree(xe_vas[i]);
+		if (xe_bos[i])
+			ex_bo_put(xe_bos[i]);
+	}
+	if (nv_bo)
+		ex_bo_put(nv_bo);
+	if (xe_vm)
+		ex_vm_put(xe_vm);
+	if (nv_vm)
+		ex_vm_put(nv_vm);
+	c->ret = ret;
+	complete(&c->done);
+	return 0;
+}
+
+int sc_concurrent(void)
+{
+	struct ex_conc c[2];
+	struct task_struct *t[2];
+	int cpu[2], i, ret = 0;
+
+	cpu[0] = cpumask_first(cpu_online_mask);
+	cpu[1] = cpumask_next(cpu[0], cpu_online_mask);
+	if (cpu[1] >= nr_cpu_ids) {
+		pr_err("concurrent: needs two online CPUs\n");
+		return -EOPNOTSUPP;
+	}
+	for (i = 0; i < 2; i++) {
+		init_completion(&c[i].start);
+		init_completion(&c[i].done);
+		c[i].ret = 0;
+		t[i] = kthread_create(ex_conc_thread, &c[i], "gvt-conc/%d", cpu[i]);
+		if (IS_ERR(t[i])) {
+			ret = PTR_ERR(t[i]);
+			/* the first thread is not started yet: run it to its end */
+			while (--i >= 0) {
+				c[i].ret = -ECANCELED;
+				complete(&c[i].start);
+				wait_for_completion(&c[i].done);
+			}
+			return ret;
+		}
+		kthread_bind(t[i], cpu[i]);
+		wake_up_process(t[i]);
+	}
+	for (i = 0; i < 2; i++)
+		complete(&c[i].start);
+	for (i = 0; i < 2; i++) {
+		wait_for_completion(&c[i].done);
+		if (c[i].ret && !ret)
+			ret = c[i].ret;
+	}
+	if (ret) {
+		ex_pin_module("concurrent failed half-way");
+		return ret;
+	}
+	pr_info("concurrent: 2 x %d bind/unbind rounds on CPUs %d and %d, 2 x %d vm_bos burst\n",
+		EX_CONC_ROUNDS, cpu[0], cpu[1], EX_BURST);
+	return 0;
+}
+
+/*
  * midflight: objects and locks that exist before the tracer attaches.
  * midflight-setup starts a kthread that, on an xe-style (protected) VM with
  * an external BO, does
