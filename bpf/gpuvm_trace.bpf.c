@@ -99,6 +99,26 @@ struct {
 /* Tasks with an entry in `holds`: gates the sys_exit program. */
 __u64 n_holding = 0;
 
+/* The same for tasks that can return to user space (not kernel threads), and how many
+ * times one became a holder: user space reads them around the sys_exit program's
+ * skipped runs. On kernels whose syscall tracepoints run preemptible (7.x) a task
+ * preempted inside that program makes the kernel skip it for other tasks on its CPU;
+ * a skipped run can only have lost a record if some user task held a watched lock
+ * then, which these two bound (bpf/tracer.cpp). Kernel threads never reach sys_exit. */
+__u64 n_user_holding = 0;
+__u64 user_hold_starts = 0;
+
+#define PF_KTHREAD 0x00200000u
+
+static __always_inline bool current_kthread(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	unsigned int flags = 0;
+
+	/* Unreadable: counted as a user task (its skipped sys_exit runs stay losses). */
+	return !bpf_core_read(&flags, sizeof(flags), &t->flags) && (flags & PF_KTHREAD);
+}
+
 /* kprobe entry arguments for the matching kretprobe (fexit gets them for free). */
 struct argkey {
 	__u32 tid;
@@ -114,16 +134,31 @@ struct {
 	__type(value, struct argval);
 } kargs SEC(".maps");
 
-/* Records that could not be written (ring buffer full), all CPUs: stamped into every
+/* Records that could not be written (and lost evidence), all CPUs: stamped into every
  * record (hdr.drop_seq) so that user space places each loss right before the first
  * record made after it, not at its next poll (by then later records had reached the
  * model, which took their missing history for violations). One atomic counter rather
  * than per-CPU ones: the ring buffer orders records across CPUs, so must the count. */
 __u64 drop_seq = 0;
 
-static __always_inline void count_drop(void)
+/* Drops per CPU and per logical function, by cause (enum gvt_drop_cause): the
+ * remedy differs (a larger buffer helps a full one only). Touched on drops only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GVT_FN_COUNT_);
+	__type(key, __u32);
+	__type(value, struct gvt_drop_stat);
+} drop_stats SEC(".maps");
+
+static __always_inline void count_drop(int fn, int cause)
 {
+	__u32 k = fn;
+	struct gvt_drop_stat *s = bpf_map_lookup_elem(&drop_stats, &k);
+
 	__sync_fetch_and_add(&drop_seq, 1);
+	/* Atomic although per CPU: a preempted program may share the slot. */
+	if (s && cause >= 0 && cause < GVT_DROP_CAUSES_)
+		__sync_fetch_and_add(&s->n[cause], 1);
 }
 
 static __always_inline bool pass_filter(void)
@@ -430,7 +465,23 @@ static __always_inline void walk_gem_list(struct gvt_raw_event *e, struct drm_gp
 	}
 }
 
-static __always_inline struct gvt_raw_event *reserve(bool full)
+/* A failed reservation: was the ring full, or refused although it had room? On
+ * 6.x the producer lock spins; on 7.x it is a resilient spinlock (rqspinlock) that
+ * may give up (timeout, suspected deadlock), and then the reservation fails with room
+ * left: a larger buffer would not help there.
+ * The room is read after the failure, so a consumer freeing space in between could
+ * make a full ring look roomy: only clearly roomy rings (more than 64 KiB beyond
+ * the record) count as refused. */
+static __always_inline int drop_cause(void *ring, __u64 size)
+{
+	__u64 need = (size + 8 + 7) & ~7ULL; /* + the kernel's record header */
+	__u64 used = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+	__u64 cap = bpf_ringbuf_query(ring, BPF_RB_RING_SIZE);
+
+	return used + need + (64u << 10) <= cap ? GVT_DROP_REFUSED : GVT_DROP_FULL;
+}
+
+static __always_inline struct gvt_raw_event *reserve(int fn, bool full)
 {
 	struct gvt_raw_event *e;
 
@@ -440,7 +491,7 @@ static __always_inline struct gvt_raw_event *reserve(bool full)
 	else
 		e = bpf_ringbuf_reserve(&rb, GVT_RAW_LOCK_SIZE, 0);
 	if (!e) {
-		count_drop();
+		count_drop(fn, drop_cause(&rb, full ? GVT_RAW_EVENT_SIZE : GVT_RAW_LOCK_SIZE));
 		return 0;
 	}
 	e->hdr.magic = GVT_RAW_MAGIC;
@@ -651,7 +702,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 
 	if (!emits(fn, phase) || !pass_filter())
 		return 0;
-	e = reserve(true);
+	e = reserve(fn, true);
 	if (!e)
 		return 0;
 	e->fn = fn;
@@ -848,7 +899,7 @@ static __always_inline bool lock_watched(int fn, __u64 lock)
 	return bpf_map_lookup_elem(&watch_mutex, &lock) != 0;
 }
 
-static __always_inline void holds_add(__u32 tid, int delta)
+static __always_inline void holds_add(int fn, __u32 tid, int delta)
 {
 	__u32 *h = bpf_map_lookup_elem(&holds, &tid);
 
@@ -858,15 +909,24 @@ static __always_inline void holds_add(__u32 tid, int delta)
 		} else {
 			__u32 one = 1;
 
-			if (bpf_map_update_elem(&holds, &tid, &one, BPF_ANY))
-				count_drop(); /* a later sys_exit check is blind: lost evidence */
-			else
+			if (bpf_map_update_elem(&holds, &tid, &one, BPF_ANY)) {
+				count_drop(fn, GVT_DROP_MAP); /* a later sys_exit check is blind */
+			} else {
 				__sync_fetch_and_add(&n_holding, 1);
+				/* count first, then the start: user space reads them the other way round */
+				if (!current_kthread()) {
+					__sync_fetch_and_add(&n_user_holding, 1);
+					__sync_fetch_and_add(&user_hold_starts, 1);
+				}
+			}
 		}
 	} else if (h) {
 		if (*h <= 1) {
-			if (!bpf_map_delete_elem(&holds, &tid))
+			if (!bpf_map_delete_elem(&holds, &tid)) {
 				__sync_fetch_and_add(&n_holding, -1);
+				if (!current_kthread())
+					__sync_fetch_and_add(&n_user_holding, -1);
+			}
 		} else
 			*h -= 1;
 	}
@@ -875,7 +935,7 @@ static __always_inline void holds_add(__u32 tid, int delta)
 static __always_inline void emit_lock(int fn, int phase, int mech, __u64 lock, __u64 ctx_arg,
 				      __u32 held, bool has_ret, __u64 ret)
 {
-	struct gvt_raw_event *e = reserve(false);
+	struct gvt_raw_event *e = reserve(fn, false);
 
 	if (!e)
 		return;
@@ -919,11 +979,11 @@ static __always_inline int lock_call(int fn, int phase, int mech, __u64 lock, __
 		if (unlock) {
 			emit_lock(fn, phase, mech, lock, 0, held, false, 0);
 			if (held == GVT_V_YES)
-				holds_add(tid, -1);
+				holds_add(fn, tid, -1);
 			return 0;
 		}
 		if (bpf_map_update_elem(&lockcalls, &tid, &lc, BPF_ANY)) {
-			count_drop(); /* its exit cannot be written: lost evidence */
+			count_drop(fn, GVT_DROP_MAP); /* its exit cannot be written */
 			return 0;
 		}
 		if (!trylock)
@@ -939,7 +999,7 @@ static __always_inline int lock_call(int fn, int phase, int mech, __u64 lock, __
 	emit_lock(fn, phase, mech, lock, ctx_arg, 0, has_ret, ret);
 	/* Acquired: 0 from the lock calls (mutex_lock is void), > 0 from trylock. */
 	if (trylock ? (int)ret > 0 : (!has_ret || (int)ret == 0))
-		holds_add(tid, 1);
+		holds_add(fn, tid, 1);
 	return 0;
 }
 
@@ -959,7 +1019,7 @@ static __always_inline int kp_entry(struct pt_regs *regs, int fn, __u64 a0, __u6
 	/* Lock functions are hot: stash only calls that can produce an exit record. */
 	if (!is_lock_fn(fn) || lock_watched(fn, a0))
 		if (bpf_map_update_elem(&kargs, &k, &v, BPF_ANY))
-			count_drop(); /* the kretprobe will not write this exit */
+			count_drop(fn, GVT_DROP_MAP); /* the kretprobe will not write this exit */
 	return on_call(regs, fn, GVT_PH_ENTRY, 1, a0, a1, a2, 0);
 }
 
@@ -1052,7 +1112,7 @@ int tp_sys_exit(void *ctx)
 	 * (the usual case) one global read is the whole cost. */
 	if (!n_holding || !bpf_map_lookup_elem(&holds, &tid) || !pass_filter())
 		return 0;
-	e = reserve(false);
+	e = reserve(GVT_FN_SYS_EXIT, false);
 	if (!e)
 		return 0;
 	e->fn = GVT_FN_SYS_EXIT;

@@ -157,6 +157,19 @@ struct gvt_raw_event {
 /* Lock, unlock and sys_exit records: values up to v[GVT_RET] only. */
 #define GVT_RAW_LOCK_SIZE (GVT_RAW_EVENT_HEAD_SIZE + (GVT_RET + 1) * 8u)
 
+/* Why something was not written, counted per CPU and per logical function in the
+ * `drop_stats` map (one struct gvt_drop_stat per GVT_FN_*): user space tells the
+ * user which remedy fits. Every cause also counts in the global drop_seq. */
+enum gvt_drop_cause {
+	GVT_DROP_FULL = 0,    /* the ring buffer had no room for the record */
+	GVT_DROP_REFUSED = 1, /* the reservation failed although room remained */
+	GVT_DROP_MAP = 2,     /* a tracer map update failed: evidence lost, not a record */
+	GVT_DROP_CAUSES_ = 3,
+};
+struct gvt_drop_stat {
+	gvt_u64 n[GVT_DROP_CAUSES_];
+};
+
 /* Read-only configuration (skeleton rodata), set by user space before load. */
 #define GVT_CFG_ALL_LOCKS (1u << 0)
 #define GVT_CFG_STACKS (1u << 1)          /* stacks where a finding may need them */

@@ -41,6 +41,7 @@ struct kref {
 } __co_re;
 
 struct task_struct {
+	unsigned int flags;
 	int tgid;
 	struct task_struct *real_parent;
 } __co_re;

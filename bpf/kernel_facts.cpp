@@ -114,10 +114,59 @@ bool gpuvm_available(const FactsOptions& o) {
   return vm && has_func(vm.get(), "drm_gpuvm_bo_create");
 }
 
+// The preemption model (KernelFacts::preemptible). PREEMPT_DYNAMIC kernels say the
+// current one in debugfs, "none voluntary (full) lazy"; otherwise the build string
+// (uname -v) names PREEMPT, PREEMPT_RT or PREEMPT_LAZY, or nothing for the
+// non-preemptible models, and a PREEMPT_DYNAMIC kernel may name it on its command line.
+static void preemption_model(const FactsOptions& o, const utsname& u, KernelFacts& k) {
+  std::string s;
+  std::string dbg = o.sysfs + "/kernel/debug/sched/preempt";
+  if (read_file(dbg, s)) {
+    size_t a = s.find('('), b = s.find(')');
+    if (a != std::string::npos && b != std::string::npos && b > a) {
+      std::string m = s.substr(a + 1, b - a - 1);
+      k.preemptible = !(m == "none" || m == "voluntary");
+      k.preempt_model = m + ", sched/preempt";
+      return;
+    }
+  }
+  std::string v = u.version;
+  auto word = [&v](std::string_view w) {
+    for (size_t at = v.find(w); at != std::string::npos; at = v.find(w, at + 1)) {
+      size_t end = at + w.size();
+      if ((at == 0 || v[at - 1] == ' ') && (end == v.size() || v[end] == ' ')) return true;
+    }
+    return false;
+  };
+  if (word("PREEMPT") || word("PREEMPT_RT") || word("PREEMPT_LAZY")) {
+    k.preemptible = true;
+    k.preempt_model = "uname -v";
+    return;
+  }
+  if (!word("PREEMPT_DYNAMIC")) {
+    k.preemptible = false;
+    k.preempt_model = "none or voluntary, uname -v";
+    return;
+  }
+  if (o.sysfs == "/sys" && read_file("/proc/cmdline", s)) {
+    for (std::string_view m : {"none", "voluntary", "full", "lazy"})
+      if (s.find("preempt=" + std::string(m)) != std::string::npos) {
+        k.preemptible = m == "full" || m == "lazy";
+        k.preempt_model = std::string(m) + ", kernel command line";
+        return;
+      }
+  }
+  k.preemptible = true;  // dynamic, mode unknown (debugfs not mounted): assume the worst
+  k.preempt_model = "PREEMPT_DYNAMIC, mode unknown";
+}
+
 KernelFacts gather_facts(const FactsOptions& o) {
   KernelFacts k;
   utsname u{};
-  if (uname(&u) == 0) k.release = u.release;
+  if (uname(&u) == 0) {
+    k.release = u.release;
+    preemption_model(o, u, k);
+  }
 
   const std::string vmlinux_path = o.sysfs + "/kernel/btf/vmlinux";
   if (!exists(vmlinux_path))

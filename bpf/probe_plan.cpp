@@ -102,14 +102,24 @@ struct Planner {
     return (f.lock ? k.vmlinux_btf : k.gpuvm_btf).count(name) > 0;
   }
 
-  void add(Fn fn, std::string_view sym, bool lock, Mech m, std::string why) {
-    p.probes.push_back({fn, std::string(sym), lock ? "" : k.module, m, std::move(why)});
+  void add(Fn fn, std::string_view sym, bool lock, Mech m, std::string why, bool multi = false) {
+    p.probes.push_back({fn, std::string(sym), lock ? "" : k.module, m, std::move(why), multi});
   }
 
   // Entry/exit pair for one symbol, by the best mechanism available.
   void plan_pair(const LogicalFn& f, std::string_view sym, std::string why) {
     bool fentry = !o.kprobes && has_btf(f, sym);
     std::string base = why.empty() ? "" : why + "; ";
+    // Every task takes mutexes and ww_mutexes: on a preemptible kernel a task preempted
+    // inside the fentry program of one would make the kernel skip that program for the
+    // others on its CPU (KernelFacts::preemptible). kprobe.multi programs run with
+    // preemption disabled. The GPUVM functions keep fentry: only drivers call them.
+    if (fentry && f.lock && k.preemptible) {
+      std::string w = base + "preemptible kernel (" + k.preempt_model + "): kprobe.multi";
+      add(f.fn, sym, f.lock, Mech::kprobe, w, true);
+      if (f.exit) add(f.fn, sym, f.lock, Mech::kretprobe, w, true);
+      return;
+    }
     if (fentry) {
       std::string w = base + "BTF present";
       if (f.entry) add(f.fn, sym, f.lock, Mech::fentry, w);

@@ -200,7 +200,11 @@ struct Tracer::Impl {
   std::function<void()> tick;
   std::chrono::milliseconds tick_every{0};
   std::chrono::steady_clock::time_point next_tick{};
-  uint64_t misses_prev = 0;
+  uint64_t misses_prev = 0;  // skipped program runs reported as lost so far
+  // sys_exit runs the kernel skipped: counted, reported as lost, or harmless (no user
+  // task held a watched lock then), and the holder counters read at the last check.
+  uint64_t exit_misses_seen = 0, exit_misses_lost = 0, harmless_exit_skips = 0;
+  uint64_t user_starts_last = 0, user_holders_last = 0;
   std::chrono::steady_clock::time_point last_miss_check{}, last_warn{};
   uint64_t unwarned_lost = 0;
 
@@ -284,6 +288,8 @@ struct Tracer::Impl {
       bpf_program* pr = prog(pp.mech, pp.fn);
       if (!pr) throw LiveError(kExitRuntime, fmt::format("internal: no BPF program for {} {}", mech_name(pp.mech), pp.symbol));
       bpf_program__set_autoload(pr, true);
+      if (pp.multi && bpf_program__set_expected_attach_type(pr, BPF_TRACE_KPROBE_MULTI))
+        throw LiveError(kExitRuntime, fmt::format("internal: cannot make {} a kprobe.multi program", pp.symbol));
       if (pp.mech == Mech::fentry || pp.mech == Mech::fexit) {
         if (int err = bpf_program__set_attach_target(pr, 0, pp.symbol.c_str()))
           throw LiveError(kExitMissingFunction,
@@ -325,7 +331,13 @@ struct Tracer::Impl {
         case Mech::fexit: l = bpf_program__attach_trace(pr); break;
         case Mech::kprobe:
         case Mech::kretprobe:
-          l = bpf_program__attach_kprobe(pr, pp.mech == Mech::kretprobe, pp.symbol.c_str());
+          if (pp.multi) {
+            const char* sym = pp.symbol.c_str();
+            LIBBPF_OPTS(bpf_kprobe_multi_opts, mo, .syms = &sym, .cnt = 1, .retprobe = pp.mech == Mech::kretprobe);
+            l = bpf_program__attach_kprobe_multi_opts(pr, nullptr, &mo);
+          } else {
+            l = bpf_program__attach_kprobe(pr, pp.mech == Mech::kretprobe, pp.symbol.c_str());
+          }
           break;
         case Mech::raw_tracepoint: l = bpf_program__attach_raw_tracepoint(pr, "sys_exit"); break;
       }
@@ -436,33 +448,121 @@ struct Tracer::Impl {
     }
   }
 
-  // After the ring buffer was drained: drops that no record read so far revealed
-  // (nothing was made after them yet) are reported now.
-  void deliver_losses() {
-    if (uint64_t n = losses.from_counter(__atomic_load_n(&skel->bss->drop_seq, __ATOMIC_ACQUIRE)))
-      lose(n, std::nullopt);
-    // Programs skipped because another BPF program was running on that CPU.
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_miss_check >= std::chrono::seconds(1)) {
-      last_miss_check = now;
-      uint64_t misses = 0;
+  // Drop counters of the BPF side, summed over CPUs.
+  struct DropTotals {
+    uint64_t n[GVT_DROP_CAUSES_] = {};
+    uint64_t skipped = 0;  // recursion misses, kprobe misses
+  };
+  DropTotals warned_totals;  // what the last periodic warning covered
+
+  // With `detail`: one line per CPU and function with drops, and per program that the
+  // kernel skipped.
+  DropTotals drop_totals(std::string* detail = nullptr) const {
+    DropTotals t;
+    t.skipped = misses_prev;
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu > 0) {
+      std::vector<gvt_drop_stat> per(static_cast<size_t>(ncpu));
+      for (uint32_t fn = 0; fn < GVT_FN_COUNT_; ++fn) {
+        if (bpf_map__lookup_elem(skel->maps.drop_stats, &fn, sizeof fn, per.data(), per.size() * sizeof per[0], 0))
+          continue;
+        for (int cpu = 0; cpu < ncpu; ++cpu) {
+          const gvt_drop_stat& d = per[static_cast<size_t>(cpu)];
+          for (int c = 0; c < GVT_DROP_CAUSES_; ++c) t.n[c] += d.n[c];
+          if (detail && (d.n[GVT_DROP_FULL] || d.n[GVT_DROP_REFUSED] || d.n[GVT_DROP_MAP]))
+            *detail += fmt::format("  cpu {} {}: {} ring full, {} refused, {} map update failed\n", cpu,
+                                   fn_name(static_cast<Fn>(fn)), d.n[GVT_DROP_FULL], d.n[GVT_DROP_REFUSED],
+                                   d.n[GVT_DROP_MAP]);
+        }
+      }
+    }
+    if (detail && harmless_exit_skips)
+      *detail += fmt::format("  program tp_sys_exit: {} skipped runs harmless (no user task held a watched "
+                             "lock), not counted as lost\n", harmless_exit_skips);
+    if (detail) {
       bpf_program* p;
       bpf_object__for_each_program(p, skel->obj) {
         if (!bpf_program__autoload(p)) continue;
         bpf_prog_info info{};
         uint32_t len = sizeof info;
-        if (bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) misses += info.recursion_misses;
+        if (bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0 && info.recursion_misses)
+          *detail += fmt::format("  program {}: {} runs skipped (recursion)\n", bpf_program__name(p),
+                                 static_cast<unsigned long long>(info.recursion_misses));
+      }
+    }
+    return t;
+  }
+
+  static std::string explain(const DropTotals& t) {
+    std::vector<std::string> parts;
+    if (t.n[GVT_DROP_FULL])
+      parts.push_back(fmt::format("{} with the ring buffer full (a larger --ringbuf-mb helps)", t.n[GVT_DROP_FULL]));
+    if (t.n[GVT_DROP_REFUSED])
+      parts.push_back(fmt::format("{} refused by the kernel while the ring buffer had room (its producer lock "
+                                  "gave up; --ringbuf-mb does not help)",
+                                  t.n[GVT_DROP_REFUSED]));
+    if (t.n[GVT_DROP_MAP])
+      parts.push_back(fmt::format("{} with a tracer map full (too many threads inside traced calls at once)",
+                                  t.n[GVT_DROP_MAP]));
+    if (t.skipped)
+      parts.push_back(fmt::format("{} probe runs skipped by the kernel (the probe's program was already running "
+                                  "on that CPU; --ringbuf-mb does not help)",
+                                  t.skipped));
+    std::string out;
+    for (size_t i = 0; i < parts.size(); ++i) out += (i ? "; " : "") + parts[i];
+    return out;
+  }
+
+  // After the ring buffer was drained: drops that no record read so far revealed
+  // (nothing was made after them yet) are reported now. `now_all`: read the kernel's
+  // skip counters now (the last drain), not once a second.
+  void deliver_losses(bool now_all = false) {
+    if (uint64_t n = losses.from_counter(__atomic_load_n(&skel->bss->drop_seq, __ATOMIC_ACQUIRE)))
+      lose(n, std::nullopt);
+    // Programs skipped because another BPF program was running on that CPU.
+    auto now = std::chrono::steady_clock::now();
+    if (now_all || now - last_miss_check >= std::chrono::seconds(1)) {
+      last_miss_check = now;
+      // The sys_exit program's skipped runs lose nothing while no user task holds a
+      // watched lock (see n_user_holding in the BPF program). Read in this order: the
+      // start count, the holder count, the skips, the start count again. A holder at
+      // the time of a skip counted now either held the lock when n_user_holding was
+      // read last time, or started since the start count read last time.
+      const uint64_t s_ref = __atomic_load_n(&skel->bss->user_hold_starts, __ATOMIC_ACQUIRE);
+      const uint64_t n_user = __atomic_load_n(&skel->bss->n_user_holding, __ATOMIC_ACQUIRE);
+      uint64_t misses = 0, exit_misses = 0;
+      bpf_program* p;
+      bpf_object__for_each_program(p, skel->obj) {
+        if (!bpf_program__autoload(p)) continue;
+        bpf_prog_info info{};
+        uint32_t len = sizeof info;
+        if (bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
+          (p == skel->progs.tp_sys_exit ? exit_misses : misses) += info.recursion_misses;
       }
       // kprobes/kretprobes skipped (recursion, kretprobe instances exhausted).
       for (size_t i = 0; i < links.size(); ++i) {
         if (!link_is_kprobe[i]) continue;
         bpf_link_info li{};
         uint32_t llen = sizeof li;
-        if (bpf_link_get_info_by_fd(bpf_link__fd(links[i].get()), &li, &llen) == 0 &&
-            li.type == BPF_LINK_TYPE_PERF_EVENT &&
+        if (bpf_link_get_info_by_fd(bpf_link__fd(links[i].get()), &li, &llen) != 0) continue;
+        if (li.type == BPF_LINK_TYPE_PERF_EVENT &&
             (li.perf_event.type == BPF_PERF_EVENT_KPROBE || li.perf_event.type == BPF_PERF_EVENT_KRETPROBE))
           misses += li.perf_event.kprobe.missed;
+        else if (li.type == BPF_LINK_TYPE_KPROBE_MULTI)
+          misses += li.kprobe_multi.missed;  // fprobe's own (ftrace recursion)
       }
+      const uint64_t s_check = __atomic_load_n(&skel->bss->user_hold_starts, __ATOMIC_ACQUIRE);
+      if (exit_misses > exit_misses_seen) {
+        uint64_t n = exit_misses - exit_misses_seen;
+        exit_misses_seen = exit_misses;
+        if (user_holders_last == 0 && s_check == user_starts_last)
+          harmless_exit_skips += n;  // nobody it could have written a record for
+        else
+          exit_misses_lost += n;
+      }
+      user_starts_last = s_ref;
+      user_holders_last = n_user;
+      misses += exit_misses_lost;
       if (misses > misses_prev) {
         lose(misses - misses_prev, std::nullopt);
         misses_prev = misses;
@@ -470,9 +570,13 @@ struct Tracer::Impl {
     }
     if (unwarned_lost && now - last_warn >= std::chrono::seconds(1)) {
       last_warn = now;
-      warn(fmt::format("{} events lost (ring buffer full or probe recursion): findings on the "
-                       "affected objects become unknown; a larger --ringbuf-mb helps",
-                       unwarned_lost));
+      DropTotals t = drop_totals(), d = t;
+      for (int c = 0; c < GVT_DROP_CAUSES_; ++c) d.n[c] -= std::min(d.n[c], warned_totals.n[c]);
+      d.skipped -= std::min(d.skipped, warned_totals.skipped);
+      warned_totals = t;
+      std::string why = explain(d);
+      warn(fmt::format("{} events lost: findings on the affected objects become unknown{}{}", unwarned_lost,
+                       why.empty() ? "" : ": ", why));
       unwarned_lost = 0;
     }
   }
@@ -528,8 +632,8 @@ void Tracer::poll(RecordSink& sink, int timeout_ms) {
   if (n < 0 && n != -EINTR)
     throw LiveError(kExitRuntime, fmt::format("reading the ring buffer failed: {}", std::strerror(-n)));
   // Records placed their own losses while they were read; what is left has no
-  // record after it yet.
-  impl_->deliver_losses();
+  // record after it yet. A poll without wait is a final drain: skip counts too.
+  impl_->deliver_losses(timeout_ms == 0);
 }
 
 void Tracer::set_tick(std::function<void()> fn, std::chrono::milliseconds every) {
@@ -540,5 +644,12 @@ void Tracer::set_tick(std::function<void()> fn, std::chrono::milliseconds every)
 
 uint64_t Tracer::events() const { return impl_->n_events; }
 uint64_t Tracer::lost() const { return impl_->n_lost; }
+
+std::string Tracer::loss_explanation() const {
+  std::string detail;
+  auto t = impl_->drop_totals(impl_->opts.verbose ? &detail : nullptr);
+  if (!detail.empty()) std::fprintf(stderr, "gpuvm-trace: losses per CPU, function and program:\n%s", detail.c_str());
+  return Impl::explain(t);
+}
 
 }  // namespace gvt::live

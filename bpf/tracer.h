@@ -59,6 +59,11 @@ class Tracer {
 
   uint64_t events() const;
   uint64_t lost() const;
+  // Why events were lost, with the remedy that fits each cause ("" when none was):
+  // a full ring buffer (a larger --ringbuf-mb helps), reservations the kernel
+  // refused while the buffer had room, failed tracer map updates, probes the kernel
+  // skipped. With -v the counts per CPU, function and program go to stderr.
+  std::string loss_explanation() const;
 
  private:
   struct Impl;

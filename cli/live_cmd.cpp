@@ -332,9 +332,11 @@ int run(const LiveArgs& a) {
     ft.lost = tracer.lost();
     ft.duration_ns = now_mono_ns() - t0;
     sink->on_footer(ft);
-    if (tracer.lost())
-      warn(fmt::format("{} events lost in total: findings on affected objects are unknown; raise --ringbuf-mb",
-                       tracer.lost()));
+    if (tracer.lost()) {
+      std::string why = tracer.loss_explanation();
+      warn(fmt::format("{} events lost in total: findings on affected objects are unknown{}{}", tracer.lost(),
+                       why.empty() ? "" : ": ", why));
+    }
     if (child && child->exited() && WIFEXITED(child->status()) && WEXITSTATUS(child->status()) == 127)
       warn(fmt::format("-c command '{}' could not be run (exit status 127)", a.command));
 
