@@ -178,6 +178,8 @@ KernelFacts gather_facts(const FactsOptions& o) {
                                     ": check that the kernel's BTF is readable");
   for (auto n : lock_function_names())
     if (has_func(vm.get(), n)) k.vmlinux_btf.emplace(n);
+  // Without it a preemptible kernel keeps fentry on the lock functions (and may skip).
+  k.kprobe_multi = has_func(vm.get(), "bpf_kprobe_multi_link_attach");
 
   BtfPtr mod;
   const btf* g = nullptr;  // where the GPUVM functions and types live

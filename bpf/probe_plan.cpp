@@ -114,7 +114,7 @@ struct Planner {
     // inside the fentry program of one would make the kernel skip that program for the
     // others on its CPU (KernelFacts::preemptible). kprobe.multi programs run with
     // preemption disabled. The GPUVM functions keep fentry: only drivers call them.
-    if (fentry && f.lock && k.preemptible) {
+    if (fentry && f.lock && k.preemptible && k.kprobe_multi) {
       std::string w = base + "preemptible kernel (" + k.preempt_model + "): kprobe.multi";
       add(f.fn, sym, f.lock, Mech::kprobe, w, true);
       if (f.exit) add(f.fn, sym, f.lock, Mech::kretprobe, w, true);

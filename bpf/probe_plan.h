@@ -47,6 +47,7 @@ struct KernelFacts {
   // unknown counts as yes there.
   bool preemptible = false;
   std::string preempt_model;  // how it was decided, for the plan's notes
+  bool kprobe_multi = false;  // BPF kprobe.multi links (CONFIG_FPROBE, vmlinux BTF)
 };
 
 struct PlannedProbe {

@@ -122,6 +122,41 @@ TEST(ProbePlan, K612PutThroughPart0ByKprobe) {
   EXPECT_EQ(probes_for(p, Fn::sys_exit).size(), 1u);
 }
 
+// Issue 13: on a preemptible kernel the lock functions go to kprobe.multi (their
+// fentry programs, preempted, made the kernel skip them for every other task on the
+// CPU); the GPUVM functions keep fentry/fexit. Not without kprobe.multi support, not
+// on a non-preemptible kernel, and -k keeps plain kprobes.
+TEST(ProbePlan, PreemptibleKernelProbesLocksByKprobeMulti) {
+  KernelFacts k = k612();
+  k.preemptible = true;
+  k.preempt_model = "lazy, test";
+  k.kprobe_multi = true;
+  Plan p = make_plan(k, {});
+  for (Fn f : {Fn::ww_mutex_lock, Fn::ww_mutex_unlock}) {
+    auto lk = probes_for(p, f);
+    ASSERT_FALSE(lk.empty());
+    for (const auto& pp : lk) {
+      EXPECT_TRUE(pp.multi) << pp.symbol;
+      EXPECT_TRUE(pp.mech == Mech::kprobe || pp.mech == Mech::kretprobe) << pp.symbol;
+      EXPECT_NE(pp.why.find("preemptible kernel (lazy, test)"), std::string::npos) << pp.why;
+    }
+  }
+  EXPECT_EQ(probes_for(p, Fn::ww_mutex_lock).size(), 2u);  // the exit carries the result
+  auto create = probes_for(p, Fn::bo_create);
+  ASSERT_EQ(create.size(), 2u);
+  EXPECT_EQ(create[0].mech, Mech::fentry);
+  EXPECT_FALSE(create[0].multi);
+  EXPECT_TRUE(p.locks_complete);
+
+  k.kprobe_multi = false;
+  for (const auto& pp : probes_for(make_plan(k, {}), Fn::ww_mutex_lock)) EXPECT_FALSE(pp.multi);
+  k.kprobe_multi = true;
+  k.preemptible = false;
+  for (const auto& pp : probes_for(make_plan(k, {}), Fn::ww_mutex_lock)) EXPECT_FALSE(pp.multi);
+  k.preemptible = true;
+  for (const auto& pp : make_plan(k, {.kprobes = true}).probes) EXPECT_FALSE(pp.multi) << pp.symbol;
+}
+
 TEST(ProbePlan, K612WithKprobesOption) {
   Plan p = make_plan(k612(), {.kprobes = true});
   for (const auto& pp : p.probes)
