@@ -53,8 +53,31 @@ void seed_holds(Model& m, const Event& e, Task& t, uint64_t vm, const Attrs* a) 
 Slot* live_for(Model& m, uint64_t addr, const Event& e, const Task& t, uint64_t vm, uint64_t obj) {
   Slot* s = latest(m, addr);
   if (!s) return m.slot_for(addr, e, t, vm, obj);
+  if (other_identity(m, *s, e)) {
+    // In-stream proof of missed events, like a create returning a live address: the
+    // kernel's snapshot names another GEM or VM than the generation the model holds
+    // there, so that one ended unseen and the slab gave its memory to a new vm_bo.
+    LifeState from = s->life();
+    bool sure = true;
+    LifeState st = m.adopted_state(e, &sure);
+    Attrs a = m.attrs_from_snapshot(e, vm, obj);
+    a.origin = Origin::adopted;
+    m.lost_epoch++;
+    a.sync_epoch = sure ? m.lost_epoch : m.lost_epoch - 1;
+    m.table.adopt(addr, st, a, m.death(e, t, false));
+    s = latest(m, addr);
+    m.note(addr, *s, from, "new gen (snapshot names another GEM/VM)", true);
+    return s;
+  }
   m.resync(*s, e);
   return s;
+}
+
+bool other_identity(const Model& m, const Slot& s, const Event& e) {
+  const Attrs* a = s.attrs();
+  if (!a || !m.uncertain(*a)) return false;  // fully observed: the model knows better
+  if (a->obj && e.has(S_OBJ) && e.get(S_OBJ) && e.get(S_OBJ) != a->obj) return true;
+  return a->vm && e.has(S_VM) && e.get(S_VM) && e.get(S_VM) != a->vm;
 }
 
 void fill_frame(Frame& f, uint64_t addr, const Slot* s, uint64_t vm) {

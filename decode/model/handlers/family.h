@@ -56,6 +56,8 @@ inline void snapshot_refcount(Frame& f, const Event& e) {
 void absorb(Model& m, Slot& s, const Event& e);
 void seed_holds(Model& m, const Event& e, Task& t, uint64_t vm, const Attrs* a);
 Slot* live_for(Model& m, uint64_t addr, const Event& e, const Task& t, uint64_t vm = 0, uint64_t obj = 0);
+// The live generation at an address is not the vm_bo the snapshot describes (§D.1-like proof of a gap).
+bool other_identity(const Model& m, const Slot& s, const Event& e);
 void fill_frame(Frame& f, uint64_t addr, const Slot* s, uint64_t vm);
 void take_live(Model& m, const Event& e, Task& t, On& o, Slot* s);
 Slot* vm_bo_entry(Model& m, const Event& e, Task& t, Frame& f, On& o);

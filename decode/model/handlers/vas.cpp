@@ -27,8 +27,13 @@ bool unlink_entry(Model& m, const Event& e, Task& t, Frame& f) {
     else
       m.vas.erase(it);
   }
-  // The key recorded at link wins; else the recorder's read of va->vm_bo.
-  uint64_t addr = key ? key->vm_bo : arg(e, A_VM_BO) ? arg(e, A_VM_BO) : arg(e, S_VM_BO);
+  // The key recorded at link wins (a stale va->vm_bo is what use-after-free is about);
+  // else the recorder's read of va->vm_bo. But a key from before a loss may be stale
+  // itself (the VA unlinked and relinked unseen, while the slab handed its vm_bo's
+  // address to another one): then the read, the kernel's own pointer, decides.
+  uint64_t read = arg(e, A_VM_BO) ? arg(e, A_VM_BO) : arg(e, S_VM_BO);
+  if (key && key->epoch != m.lost_epoch && read && read != key->vm_bo) key = nullptr;
+  uint64_t addr = key ? key->vm_bo : read;
   Slot* s = addr ? latest(m, addr) : nullptr;
   On o{e, t, addr, s, m.event_vm(e, s ? s->attrs() : nullptr)};
   fill_frame(f, addr, s, o.vm);
