@@ -73,6 +73,10 @@ void on_signal(int) { g_stop = true; }
 void install_signals() {
   struct sigaction sa{};
   sa.sa_handler = on_signal;
+  // SA_RESTART: a write to stdout interrupted by the very SIGINT that ends the trace
+  // failed with EINTR (stdio does not retry), lost the summary and exited 8. The
+  // ring-buffer wait (epoll) still returns at once: it is never restarted.
+  sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
