@@ -25,7 +25,8 @@ using namespace gvtf;
 
 class GvtReader {
  public:
-  GvtReader(InputFile& in, RecordSink& sink, bool salvage) : in_(in), sink_(sink), salvage_(salvage) {
+  GvtReader(InputFile& in, RecordSink& sink, bool salvage, ReadProgress* progress)
+      : in_(in), sink_(sink), salvage_(salvage), progress_(progress) {
     strings_.emplace_back();  // id 0: the empty string
   }
   ReadResult run(std::string_view prefix);
@@ -53,6 +54,7 @@ class GvtReader {
   InputFile& in_;
   RecordSink& sink_;
   bool salvage_;
+  ReadProgress* progress_;  // optional: bytes consumed, per chunk
   StringStore store_;
   std::vector<std::string_view> strings_;  // id -> text
   Event event_;
@@ -480,6 +482,7 @@ ReadResult GvtReader::run(std::string_view prefix) {
       }
       ++seq_;
       offset_ += kChunkHeaderSize + bytes;
+      if (progress_) progress_->bytes = offset_;
       if (mapping && offset_ - released_ >= kReleaseEvery) {
         mapping->release_before(offset_);
         released_ = offset_;
@@ -558,7 +561,7 @@ uint64_t GvtReader::resync(uint64_t from, uint32_t& seq) const {
 }  // namespace
 
 ReadResult read_gvt(InputFile& in, std::string_view prefix, RecordSink& sink, const ReadOptions& opts) {
-  GvtReader r(in, sink, opts.salvage);
+  GvtReader r(in, sink, opts.salvage, opts.progress);
   return r.run(prefix);
 }
 

@@ -64,6 +64,7 @@ class JsonlReader {
   uint64_t line_no_ = 0;
   bool header_seen_ = false;
   uint64_t events_ = 0;  // event records delivered, for the footer's count
+  uint64_t consumed_ = 0;  // bytes read from the input (ReadOptions::progress)
   ReadResult result_;
 };
 
@@ -115,6 +116,8 @@ ReadResult JsonlReader::run() {
     }
     if (n == 0) eof = true;
     end_ += static_cast<size_t>(n);
+    consumed_ += static_cast<uint64_t>(n);
+    if (opts_.progress) opts_.progress->bytes = consumed_;
   }
 
   if (!header_seen_) {

@@ -19,6 +19,7 @@ ReadResult read_trace(const std::string& path, RecordSink& sink, const ReadOptio
     r.error = in.error();
     return r;
   }
+  if (opts.progress) opts.progress->total = in.regular() && !in.is_stdin() ? in.size() : 0;
   // The first byte decides: the .gvt magic starts with 0x89, which no JSON Lines
   // trace (UTF-8 text starting with '{', '#' or blank) can start with.
   char prefix[sizeof gvtf::kMagic];

@@ -14,12 +14,20 @@ namespace gvt {
 
 enum class Format { jsonl, gvt };
 
+// How far a reader got, for a progress line: the readers store the input bytes consumed
+// once per buffer refill or chunk (never per record), read_trace the input's size.
+struct ReadProgress {
+  uint64_t bytes = 0;  // input bytes consumed so far
+  uint64_t total = 0;  // size of the input; 0 when unknown (a pipe)
+};
+
 struct ReadOptions {
   bool keep_going = false;  // skip and count malformed lines instead of failing
   // .gvt: a damaged chunk (bad magic, sequence, size or checksum with bytes after it)
   // is an input error unless this is set; then the reader skips to the next chunk that
   // verifies, hands the sink a `lost` record for the gap and reports it in `damaged`.
   bool salvage = false;
+  ReadProgress* progress = nullptr;  // optional
 };
 
 struct ReadResult {
