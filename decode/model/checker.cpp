@@ -2,6 +2,9 @@
 // gvt::Checker: the RecordSink face of the model.
 #include "decode/model/checker.h"
 
+#include <algorithm>
+
+#include "decode/header_filter.h"
 #include "decode/model/handlers.h"
 #include "decode/model/model.h"
 #include "decode/model/rules/rules.h"
@@ -15,6 +18,17 @@ std::string_view severity_name(Severity s) {
     case Severity::error: return "error";
   }
   return "error";
+}
+
+bool FindingFilter::selects(const Finding& f) const {
+  if (!rules.empty() && std::find(rules.begin(), rules.end(), f.rule) == rules.end()) return false;
+  // A finding whose VM is unknown is not shown as being about the asked one.
+  if (vm && f.vm != *vm) return false;
+  if (!tids.empty()) {
+    int32_t tid = f.tid != 0 ? f.tid : f.created.set ? f.created.tid : 0;
+    if (std::find(tids.begin(), tids.end(), tid) == tids.end()) return false;
+  }
+  return true;
 }
 
 struct Checker::Impl {
@@ -42,9 +56,20 @@ void Checker::on_header(const Header& h) {
   }
   m.put_complete_hdr = h.coverage_put == "complete";
   m.locks_complete = h.coverage_locks == "complete";
+  if (m.opts.recorded_filter && !m.opts.filter.active()) {
+    if (std::optional<HeaderFilter> f = header_filter(h)) {
+      m.opts.filter.tids = f->tids;
+      m.opts.filter.vm = f->vm;
+      m.summary.filtered = true;
+      m.summary.recorded_filter = header_filter_text(*f);
+    }
+  }
 }
 
-void Checker::on_event(const Event& e) { model::apply_event(impl_->m, e); }
+void Checker::on_event(const Event& e) {
+  if (impl_->m.stats) impl_->m.stats->event(e);
+  model::apply_event(impl_->m, e);
+}
 
 void Checker::on_lost(const Lost& l) { model::apply_lost(impl_->m, l); }
 
@@ -68,6 +93,11 @@ void Checker::finish() {
   if (impl_->finished) return;
   impl_->finished = true;
   model::rules::at_end(impl_->m);
+  if (impl_->m.stats) impl_->m.stats->finish(impl_->m.table, impl_->m.last_ts);
+}
+
+const TraceStats* Checker::stats() const {
+  return impl_->m.stats ? &impl_->m.stats->stats() : nullptr;
 }
 
 const Summary& Checker::summary() const { return impl_->m.summary; }

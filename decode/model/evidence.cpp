@@ -20,6 +20,8 @@ std::string_view kname(K k) {
 
 Model::Model(CheckerOptions o, FindingSink& s, TransitionObserver* obs)
     : opts(o), sink(s), observer(obs), table(*this) {
+  if (o.stats) stats = std::make_unique<StatsCollector>(o.stats_top);
+  summary.filtered = o.filter.active();
   // Denser tables: memory grows with live objects, so buckets are what it grows by.
   vms.max_load_factor(0.8f);
   tasks.max_load_factor(0.8f);
@@ -316,6 +318,11 @@ void Model::lifecycle_started(uint64_t addr, Slot& s) {
 }
 
 void Model::lifecycle_ended(uint64_t addr, uint32_t gen, const Attrs& a) {
+  if (stats) {
+    // The table calls this with the slot already turned into its tombstone.
+    if (const Slot* s = table.find(addr); s && s->gen == gen)
+      if (const Destroyed* d = s->dead()) stats->ended(addr, gen, a, *d);
+  }
   if (a.vm) {
     if (VmState* v = vm_if(a.vm); v && v->gen == a.vm_gen && v->live_gens > 0) v->live_gens--;
     if (a.indexed) {
@@ -355,6 +362,13 @@ void Model::report(FindingKind kind, std::string_view rule, Severity sev, const 
     f.ts = last_ts;
   }
   add_evidence(f, e, subj);
+  // The model has done its work whatever the filter says; the filter only decides
+  // whether the user asked to see this finding.
+  if (summary.filtered && !opts.filter.selects(f)) {
+    summary.hidden++;
+    return;
+  }
+  if (stats) stats->finding(f);
   if (kind == FindingKind::unknown) {
     f.reason = std::move(text);
     summary.unknown++;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "decode/model/checker.h"
 #include "decode/model/finding.h"
 #include "decode/model/lifecycle.h"
+#include "decode/model/stats.h"
 #include "decode/model/tasks.h"
 
 namespace gvt::model {
@@ -85,6 +87,7 @@ class Model : public LifecycleEvents {
 
   // ---- running state ----
   Summary summary;
+  std::unique_ptr<StatsCollector> stats;  // --stats only
   uint64_t seq = 0;                // events seen (sequence numbers)
   uint64_t lost_epoch = 0;         // bumps at every lost record
   uint64_t last_ts = 0;
