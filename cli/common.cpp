@@ -2,7 +2,9 @@
 #include <cerrno>
 #include "cli/common.h"
 
+#include "cli/progress.h"
 #include "decode/input.h"
+#include "decode/model/rule_catalog.h"
 #include "decode/safe_text.h"
 
 #include <unistd.h>
@@ -34,11 +36,43 @@ std::optional<uint64_t> parse_addr(std::string_view s) {
   return v;
 }
 
+bool parse_filter(const std::vector<std::string>& rules, const std::string& vm,
+                  const std::vector<int32_t>& tids, FindingFilter& f) {
+  for (const std::string& r : rules) {
+    const model::RuleInfo* info = model::find_rule(r);
+    if (!info) {
+      print_error(fmt::format("--rule: '{}' is not a rule ID; 'gpuvm-trace rules' lists them", r));
+      return false;
+    }
+    f.rules.push_back(info->id);  // the catalogue's static string
+  }
+  if (!vm.empty()) {
+    auto addr = parse_addr(vm);
+    if (!addr) {
+      print_error(fmt::format("--vm: '{}' is not an address; give 0xHEX", vm));
+      return false;
+    }
+    f.vm = addr;
+  }
+  f.tids.insert(f.tids.end(), tids.begin(), tids.end());
+  return true;
+}
+
+void note_recorded_filter(const Summary& s, std::string_view path) {
+  if (s.recorded_filter.empty()) return;
+  std::fflush(stdout);
+  fmt::print(stderr,
+             "gpuvm-trace: note: {}: recorded with {}: only those findings are reported "
+             "(--no-recorded-filter shows every finding)\n",
+             safe_text(path), safe_text(s.recorded_filter));
+}
+
 Severity parse_fail_on(std::string_view s) {
   return s == "warning" ? Severity::warning : Severity::error;
 }
 
 void print_error(std::string_view msg) {
+  progress_clear(true);
   std::fflush(stdout);
   fmt::print(stderr, "gpuvm-trace: {}\n", safe_text(msg));
 }
@@ -61,6 +95,7 @@ bool stdout_ok() {
 }
 
 bool report_read_result(const ReadResult& r, std::string_view path) {
+  progress_clear(true);
   std::fflush(stdout);
   if (!r.ok) {
     print_error(r.error.empty() ? fmt::format("{}: cannot read trace", path) : r.error);

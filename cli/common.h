@@ -7,8 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "decode/trace_io.h"
+#include "decode/model/checker.h"
 #include "decode/model/finding.h"
 
 namespace gvt::cli {
@@ -19,6 +21,14 @@ bool want_color(bool json);
 
 // "0xffff9e3a022c45a0" or bare hex; nullopt when not an address.
 std::optional<uint64_t> parse_addr(std::string_view s);
+
+// --rule IDs (each must be in the rules catalogue), --vm ADDR and --tid TIDs into `f`.
+// On a bad value prints one line naming it and the fix, and returns false (exit 2).
+bool parse_filter(const std::vector<std::string>& rules, const std::string& vm,
+                  const std::vector<int32_t>& tids, FindingFilter& f);
+
+// Says on stderr that the trace header's filter (record --tid/--vm) was applied.
+void note_recorded_filter(const Summary& s, std::string_view path);
 
 // "error" / "warning" (what --fail-on accepts).
 Severity parse_fail_on(std::string_view s);

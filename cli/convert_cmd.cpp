@@ -17,6 +17,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/progress.h"
 #include "decode/input.h"
 #include "decode/redact.h"
 #include "decode/trace_io.h"
@@ -33,16 +34,28 @@ struct ConvertArgs {
   bool redact = false;
   bool redact_comm = false;
   bool salvage = false;
+  ProgressMode progress = ProgressMode::automatic;
 };
 
-// read_trace into `sink`, through a Redactor when asked.
+// read_trace into `sink`, through a Redactor when asked, with the progress line.
 ReadResult read_into(const ConvertArgs& a, RecordSink& sink) {
   ReadOptions ro;
   ro.keep_going = a.keep_going;
   ro.salvage = a.salvage;
-  if (!a.redact && !a.redact_comm) return read_trace(a.in, sink, ro);
-  Redactor red(sink, RedactOptions{a.redact_comm});
-  return read_trace(a.in, red, ro);
+  std::unique_ptr<Redactor> red;
+  RecordSink* first = &sink;
+  if (a.redact || a.redact_comm) {
+    red = std::make_unique<Redactor>(sink, RedactOptions{a.redact_comm});
+    first = red.get();
+  }
+  ReadProgress rp;
+  std::unique_ptr<ProgressSink> progress =
+      make_progress(a.progress, *first, "convert " + (a.in == "-" ? std::string("<stdin>") : a.in), rp);
+  if (progress) {
+    ro.progress = &rp;
+    first = progress.get();
+  }
+  return read_trace(a.in, *first, ro);
 }
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -198,6 +211,7 @@ void add_convert_command(CLI::App& app, int& exit_status) {
   sub->add_flag("--keep-going", a->keep_going, "Skip malformed input lines (the output then lacks them)");
   sub->add_flag("--salvage", a->salvage,
                 "Damaged .gvt: skip chunks that fail their checks (a lost record marks each gap)");
+  add_progress_flags(sub, a->progress);
   sub->footer(
       "EXAMPLES:\n"
       "    gpuvm-trace convert trace.jsonl -o trace.gvt     # compact binary for big traces\n"

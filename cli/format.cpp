@@ -253,7 +253,7 @@ std::string finding_text(const Finding& f, const StackLookup& stacks, const Styl
   return o;
 }
 
-std::string summary_json(const Summary& s, bool info, std::string_view file) {
+std::string summary_json(const Summary& s, bool info, std::string_view file, std::string_view stats) {
   std::string o = "{\"type\":\"summary\"";
   if (!file.empty()) append_kv_str(o, "file", file);
   append_kv_num(o, "events", s.events);
@@ -271,6 +271,12 @@ std::string summary_json(const Summary& s, bool info, std::string_view file) {
   if (s.unknown_records) append_kv_num(o, "unknown_records", s.unknown_records);
   if (s.unknown_fn) append_kv_num(o, "unknown_fn", s.unknown_fn);
   if (s.unmatched_exits) append_kv_num(o, "unmatched_exits", s.unmatched_exits);
+  // With a filter the counts above are of the selected findings; say how many were not.
+  if (s.filtered) append_kv_num(o, "hidden", s.hidden);
+  if (!stats.empty()) {
+    o += ",\"stats\":";
+    o += stats;
+  }
   o += '}';
   return o;
 }
@@ -297,6 +303,7 @@ std::string summary_text(const Summary& s, bool info, const Style& st, std::stri
   if (s.unmatched_exits) o += fmt::format(", {}", plural(s.unmatched_exits, "unmatched exit", "unmatched exits"));
   if (s.damaged) o += fmt::format(", {} skipped (--salvage)", plural(s.damaged, "damaged region", "damaged regions"));
   o += s.footer ? "" : ", no footer";
+  if (s.filtered) o += fmt::format(", {} hidden by the filters", plural(s.hidden, "finding", "findings"));
   o += '\n';
   return o;
 }

@@ -51,8 +51,10 @@ std::string finding_text(const Finding& f, const StackLookup& stacks, const Styl
                          std::string_view indent = "");
 
 // The summary object; `file` is added as an extra key when not empty (several
-// inputs), `info` adds the "infos" count.
-std::string summary_json(const Summary& s, bool info, std::string_view file = {});
+// inputs), `info` adds the "infos" count, `stats` (a JSON object, cli/stats.h) the
+// optional "stats" key; "hidden" is there when a filter was active.
+std::string summary_json(const Summary& s, bool info, std::string_view file = {},
+                         std::string_view stats = {});
 std::string summary_text(const Summary& s, bool info, const Style& st,
                          std::string_view file = {});
 

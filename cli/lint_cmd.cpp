@@ -14,6 +14,8 @@
 #include "cli/common.h"
 #include "cli/format.h"
 #include "cli/output.h"
+#include "cli/progress.h"
+#include "cli/stats.h"
 #include "decode/safe_text.h"
 #include "decode/trace_io.h"
 #include "decode/model/checker.h"
@@ -28,11 +30,17 @@ struct LintArgs {
   bool keep_going = false;
   bool salvage = false;
   double idle_s = 0;
+  std::vector<std::string> rules;
+  std::string vm;
+  std::vector<int32_t> tids;
+  bool stats = false;
+  bool no_recorded_filter = false;
+  ProgressMode progress = ProgressMode::automatic;
   std::vector<std::string> files;
 };
 
 // Checks one file independently of the others; returns its exit status.
-int lint_one(const LintArgs& a, const std::string& path, bool several) {
+int lint_one(const LintArgs& a, const FindingFilter& filter, const std::string& path, bool several) {
   const bool json = a.format == "json";
   OutputOptions oo{json, want_color(json), a.info};
   if (several && !json) {
@@ -42,6 +50,9 @@ int lint_one(const LintArgs& a, const std::string& path, bool several) {
   CheckerOptions co;
   co.report_info = a.info;
   co.idle_ns = static_cast<uint64_t>(std::llround(a.idle_s * 1e9));
+  co.filter = filter;
+  co.stats = a.stats;
+  co.recorded_filter = !a.no_recorded_filter;
   Checker checker(co, printer);
   printer.set_stack_lookup([&checker](uint64_t id) { return checker.stack(id); });
 
@@ -50,7 +61,11 @@ int lint_one(const LintArgs& a, const std::string& path, bool several) {
     ReadOptions ro;
     ro.keep_going = a.keep_going;
     ro.salvage = a.salvage;
-    r = read_trace(path, checker, ro);
+    ReadProgress rp;
+    std::unique_ptr<ProgressSink> progress =
+        make_progress(a.progress, checker, "lint " + (path == "-" ? std::string("<stdin>") : path), rp);
+    if (progress) ro.progress = &rp;
+    r = read_trace(path, progress ? static_cast<RecordSink&>(*progress) : checker, ro);
   } catch (const std::exception& e) {
     print_error(fmt::format("{}: {}", path, e.what()));
     return kExitUsage;
@@ -60,8 +75,11 @@ int lint_one(const LintArgs& a, const std::string& path, bool several) {
 
   Summary s = checker.summary();
   s.damaged = r.damaged;
-  std::string line = json ? summary_json(s, a.info, several ? path : "") + '\n'
+  note_recorded_filter(s, path);
+  const TraceStats* st = checker.stats();
+  std::string line = json ? summary_json(s, a.info, several ? path : "", st ? stats_json(*st) : std::string()) + '\n'
                           : summary_text(s, a.info, Style{oo.color}, several ? path : "");
+  if (st && !json) line += stats_text(*st, Style{oo.color});
   std::fwrite(line.data(), 1, line.size(), stdout);
   if (!stdout_ok()) return kExitWrite;
   return findings_exit_status(s, parse_fail_on(a.fail_on));
@@ -85,6 +103,23 @@ void add_lint_command(CLI::App& app, int& exit_status) {
                 "Damaged .gvt: skip chunks that fail their checks instead of stopping (each gap is a loss)");
   sub->add_option("--idle", a->idle_s, "vm-bo-leak: only report vm_bos idle this long at the end")
       ->check(CLI::NonNegativeNumber);
+  sub->add_option("--rule", a->rules,
+                  "Report only findings of this rule ID (repeatable; 'gpuvm-trace rules' lists them). "
+                  "Every event still feeds the model: filters hide findings, never evidence")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_option("--vm", a->vm, "Report only findings about this VM (ADDR; a finding whose VM is unknown is hidden)");
+  sub->add_option("-t,--tid", a->tids,
+                  "Report only findings raised by this task (repeatable; end-of-trace leaks: by the task "
+                  "that created the vm_bo)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_flag("--no-recorded-filter", a->no_recorded_filter,
+                "Ignore the filter a trace was recorded with (record --tid/--vm): report every finding");
+  sub->add_flag("--stats", a->stats,
+                "Also print statistics: events per function, findings per rule, vm_bos per VM, the longest "
+                "vm_bo lifetimes (JSON: the summary's \"stats\" key)");
+  add_progress_flags(sub, a->progress);
   sub->add_option("FILE", a->files, "Trace files (.jsonl or .gvt; - reads standard input)")
       ->required();
   sub->footer(
@@ -93,15 +128,22 @@ void add_lint_command(CLI::App& app, int& exit_status) {
       "    gpuvm-trace lint -f json trace.gvt         # findings stream, one JSON object per line\n"
       "    gpuvm-trace lint --fail-on warning *.gvt   # CI: warnings fail too\n"
       "    gpuvm-trace lint --info --idle 5 t.jsonl   # also vm_bos idle for 5 s at the end\n"
+      "    gpuvm-trace lint --rule double-put --rule use-after-free t.gvt   # only these rules\n"
+      "    gpuvm-trace lint --vm 0xffff9e3a01a86600 --stats t.gvt           # one VM, with statistics\n"
       "    gvt-gen --events 1000000 -o - | gpuvm-trace lint -\n"
       "\n"
       "EXIT STATUS: 0 no finding at or above --fail-on, 1 at least one, 2 usage or input error\n"
       "(a damaged .gvt without --salvage), 8 write error");
   sub->callback([a, &exit_status] {
+    FindingFilter filter;
+    if (!parse_filter(a->rules, a->vm, a->tids, filter)) {
+      exit_status = kExitUsage;
+      return;
+    }
     int worst = kExitClean;
     const bool several = a->files.size() > 1;
     for (const std::string& f : a->files) {
-      int st = lint_one(*a, f, several);
+      int st = lint_one(*a, filter, f, several);
       if (st == kExitWrite) {  // nowhere left to report the other files to
         worst = st;
         break;

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -27,6 +28,7 @@
 #include "cli/common.h"
 #include "decode/safe_text.h"
 #include "cli/output.h"
+#include "decode/header_filter.h"
 #include "decode/redact.h"
 #include "decode/trace_io.h"
 #include "decode/model/checker.h"
@@ -43,12 +45,15 @@ struct LiveArgs {
   // live
   std::string format = "text";
   bool info = false;
+  bool stats = false;
   // record
   std::string output;
   std::string out_format;  // "" = from the file name
   bool redact = false;
   bool redact_comm = false;
   // both
+  std::vector<int32_t> tids;  // -t/--tid: what is reported (live) / marked (record)
+  std::string vm;             // --vm
   int pid = 0;
   std::string comm;
   double duration_s = 0;
@@ -208,6 +213,8 @@ int run(const LiveArgs& a) {
     print_error("record needs -o FILE (use -o - for standard output)");
     return kExitUsage;
   }
+  FindingFilter filter;
+  if (!parse_filter({}, a.vm, a.tids, filter)) return kExitUsage;
 
   try {
     if (!a.dry_run && !have_bpf_privileges())
@@ -292,12 +299,17 @@ int run(const LiveArgs& a) {
       printer = std::make_unique<FindingPrinter>(oo, stdout);
       CheckerOptions co;
       co.report_info = a.info;
+      co.filter = filter;
+      co.stats = a.stats;
       checker = std::make_unique<Checker>(co, *printer);
       Checker* c = checker.get();
       printer->set_stack_lookup([c](uint64_t id) { return c->stack(id); });
       sink = checker.get();
     }
-    sink->on_header(tracer.header());
+    // record: the filter goes into the header (every event is still written), so that
+    // lint/replay of the file report what the user asked for.
+    sink->on_header(a.record ? with_header_filter(tracer.header(), HeaderFilter{filter.tids, filter.vm})
+                             : tracer.header());
     if (writer) writer->flush();
 
     std::fprintf(stderr, "gpuvm-trace: attached %d probes\n", tracer.attached());
@@ -352,7 +364,7 @@ int run(const LiveArgs& a) {
       return kExitClean;
     }
     checker->finish();
-    print_summary(checker->summary(), oo, stdout);
+    print_summary(checker->summary(), oo, stdout, checker->stats());
     if (!stdout_ok()) return kExitRuntime;  // = kExitWrite, as record's write errors
     return findings_exit_status(checker->summary(), Severity::error);
   } catch (const LiveError& e) {
@@ -365,6 +377,21 @@ int run(const LiveArgs& a) {
 }
 
 void add_common(CLI::App* sub, LiveArgs& a) {
+  // -t/--tid and --vm select what is reported, never what is traced: the model needs
+  // the other tasks' events (their locks, the put that frees a vm_bo another task
+  // uses) to judge the selected ones without false positives.
+  sub->add_option("-t,--tid", a.tids,
+                  a.record ? "Mark the trace as being about this task (repeatable): every event is still "
+                             "recorded (other tasks' locks and puts are evidence); the header's \"filter\" key "
+                             "names it and lint/replay of the file report only its findings"
+                           : "Report only findings raised by this task (repeatable); every task is still traced, "
+                             "since other tasks' locks and puts are evidence")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_option("--vm", a.vm,
+                  a.record ? "Mark the trace as being about this VM (ADDR): every event is still recorded; "
+                             "lint/replay of the file report only its findings"
+                           : "Report only findings about this VM (ADDR)");
   sub->add_option("-p,--pid", a.pid, "Only this process (tgid)")->check(CLI::PositiveNumber);
   sub->add_option("--comm", a.comm, "Only tasks with this command name");
   sub->add_option("-d,--duration", a.duration_s, "Stop after SECONDS")->check(CLI::NonNegativeNumber);
@@ -403,6 +430,9 @@ void add_live_commands(CLI::App& app, int& exit_status) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   l->add_flag("--info", live->info, "Also report info findings");
+  l->add_flag("--stats", live->stats,
+              "With the summary at the end: events per function, findings per rule, vm_bos per VM, the "
+              "longest vm_bo lifetimes (JSON: the summary's \"stats\" key)");
   add_common(l, *live);
   l->callback([live, &exit_status] { exit_status = run(*live); });
 

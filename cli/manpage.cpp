@@ -114,7 +114,22 @@ std::string man_page(const CLI::App& app) {
   o += ".SH EXIT STATUS\n";
   for (const ExitRow& e : kExits) o += fmt::format(".TP\n.B {}\n{}\n", e.code, roff(e.meaning));
   o += ".SH ENVIRONMENT\n.TP\n.B NO_COLOR\nNo colour even on a terminal.\n";
+  o += ".TP\n.B GVT_PROGRESS_MS\nRedraw interval of the progress line in milliseconds (default 250 on a "
+       "terminal, 1000 with \\-\\-progress elsewhere); nothing is drawn before twice that time.\n";
   o += ".SH FILES\n.TP\n.I /sys/kernel/btf/vmlinux\nKernel BTF, needed by live and record.\n";
+  o += ".SH FILTERS, STATISTICS, PROGRESS\n"
+       "\\fB\\-\\-rule\\fR, \\fB\\-\\-vm\\fR and \\fB\\-t\\fR/\\fB\\-\\-tid\\fR choose which findings are "
+       "reported, never which events the model sees: every event of every task still updates it (another "
+       "task's locks or puts are the evidence a selected finding rests on), so a filter can hide a finding "
+       "but never create one or change its verdict. The summary and the exit status count the selected "
+       "findings and say how many were hidden. \\fBrecord\\fR \\fB\\-t\\fR/\\fB\\-\\-vm\\fR record every "
+       "event and write the filter into the trace header; \\fBlint\\fR and \\fBreplay\\fR of that file "
+       "apply it unless given \\fB\\-\\-no\\-recorded\\-filter\\fR or a filter of their own.\n"
+       ".PP\n\\fB\\-\\-stats\\fR prints, after the summary, events per function, findings per rule, vm_bos "
+       "per VM and the longest vm_bo lifetimes; with \\fB\\-f json\\fR they are the optional \\fBstats\\fR "
+       "key of the summary record.\n"
+       ".PP\nlint, replay and convert draw a progress line on standard error when it is a terminal "
+       "(\\fB\\-\\-progress\\fR forces it, \\fB\\-\\-no\\-progress\\fR turns it off).\n";
   o += ".SH NOTES\nlive and record need root (or CAP_BPF and CAP_PERFMON), kernel BTF "
        "including the drm_gpuvm module's, and fentry or kprobe support. Traces hold kernel "
        "addresses: share them after \\fBgpuvm\\-trace convert \\-\\-redact\\fR.\n";

@@ -5,6 +5,8 @@
 
 #include "cli/common.h"
 #include "cli/format.h"
+#include "cli/progress.h"
+#include "cli/stats.h"
 
 namespace gvt::cli {
 
@@ -18,6 +20,7 @@ void FindingPrinter::set_stack_lookup(std::function<const StackRec*(uint64_t)> s
 
 void FindingPrinter::on_finding(const Finding& f) {
   if (f.kind == FindingKind::info && !opts_.info) return;
+  progress_clear();
   std::string s = opts_.json ? finding_json(f, stacks_) + '\n'
                              : finding_text(f, stacks_, Style{opts_.color && !opts_.json});
   std::fwrite(s.data(), 1, s.size(), out_);
@@ -26,9 +29,10 @@ void FindingPrinter::on_finding(const Finding& f) {
   flush_out(out_);
 }
 
-void print_summary(const Summary& s, const OutputOptions& opts, std::FILE* out) {
-  std::string line = opts.json ? summary_json(s, opts.info) + '\n'
+void print_summary(const Summary& s, const OutputOptions& opts, std::FILE* out, const TraceStats* stats) {
+  std::string line = opts.json ? summary_json(s, opts.info, {}, stats ? stats_json(*stats) : std::string()) + '\n'
                                : summary_text(s, opts.info, Style{opts.color});
+  if (stats && !opts.json) line += stats_text(*stats, Style{opts.color});
   std::fwrite(line.data(), 1, line.size(), out);
   flush_out(out);
 }

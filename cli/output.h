@@ -31,7 +31,9 @@ class FindingPrinter : public FindingSink {
   std::function<const StackRec*(uint64_t)> stacks_;
 };
 
-void print_summary(const Summary& s, const OutputOptions& opts, std::FILE* out);
+// `stats` (--stats): after the summary line in text, as its "stats" key in JSON.
+void print_summary(const Summary& s, const OutputOptions& opts, std::FILE* out,
+                   const TraceStats* stats = nullptr);
 
 // lint's exit status (trace-format.md): 1 when a finding at or above fail_on exists.
 int findings_exit_status(const Summary& s, Severity fail_on);

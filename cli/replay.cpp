@@ -14,6 +14,8 @@
 #include "decode/safe_text.h"
 #include "cli/format.h"
 #include "cli/output.h"
+#include "cli/progress.h"
+#include "cli/stats.h"
 #include "decode/json_text.h"
 #include "decode/trace_io.h"
 
@@ -238,7 +240,11 @@ void ReplayPrinter::finish() {
 void ReplayPrinter::emit(Block& b) {
   if (opts_.vm && b.vm != *opts_.vm) return;
   if (b.steps.empty() && b.pending.empty()) return;
+  if (opts_.only_with_findings && b.pending.empty() &&
+      std::none_of(b.steps.begin(), b.steps.end(), [](const Step& s) { return !s.findings.empty(); }))
+    return;
   ++printed_;
+  progress_clear();
   if (opts_.json)
     emit_json(b);
   else
@@ -314,6 +320,7 @@ void ReplayPrinter::emit_json(const Block& b) {
 }
 
 void ReplayPrinter::emit_loose(const Finding& f) {
+  progress_clear();
   std::string s = opts_.json ? finding_json(f, stacks_) + '\n'
                              : finding_text(f, stacks_, Style{opts_.color});
   std::fwrite(s.data(), 1, s.size(), out_);
@@ -330,6 +337,10 @@ struct ReplayArgs {
   std::string vm_bo;
   std::string vm;
   std::optional<int32_t> tid;
+  std::vector<std::string> rules;
+  bool stats = false;
+  bool no_recorded_filter = false;
+  ProgressMode progress = ProgressMode::automatic;
   bool info = false;
   bool keep_going = false;
   bool salvage = false;
@@ -359,18 +370,18 @@ int run_replay(const ReplayArgs& a) {
     }
     ro.vm_bo = addr;
   }
-  if (!a.vm.empty()) {
-    auto addr = parse_addr(a.vm);
-    if (!addr) {
-      print_error(fmt::format("--vm: '{}' is not an address; give 0xHEX", a.vm));
-      return kExitUsage;
-    }
-    ro.vm = addr;
-  }
+  // The checker's filter makes the summary and the exit status count what is shown.
+  CheckerOptions co;
+  std::vector<int32_t> tids;
+  if (a.tid) tids.push_back(*a.tid);
+  if (!parse_filter(a.rules, a.vm, tids, co.filter)) return kExitUsage;
+  ro.vm = co.filter.vm;
+  ro.only_with_findings = !co.filter.rules.empty();
 
   ReplayPrinter printer(ro, stdout);
-  CheckerOptions co;
   co.report_info = a.info;
+  co.stats = a.stats;
+  co.recorded_filter = !a.no_recorded_filter;
   Checker checker(co, printer, &printer);
   printer.set_stack_lookup([&checker](uint64_t id) { return checker.stack(id); });
   ReadResult r;
@@ -378,7 +389,11 @@ int run_replay(const ReplayArgs& a) {
     ReadOptions rdo;
     rdo.keep_going = a.keep_going;
     rdo.salvage = a.salvage;
-    r = read_trace(a.file, checker, rdo);
+    ReadProgress rp;
+    std::unique_ptr<ProgressSink> progress =
+        make_progress(a.progress, checker, "replay " + (a.file == "-" ? std::string("<stdin>") : a.file), rp);
+    if (progress) rdo.progress = &rp;
+    r = read_trace(a.file, progress ? static_cast<RecordSink&>(*progress) : checker, rdo);
   } catch (const std::exception& e) {
     print_error(fmt::format("{}: {}", a.file, e.what()));
     return kExitUsage;
@@ -388,7 +403,8 @@ int run_replay(const ReplayArgs& a) {
   printer.finish();
   Summary s = checker.summary();
   s.damaged = r.damaged;
-  print_summary(s, OutputOptions{ro.json, ro.color, ro.info}, stdout);
+  note_recorded_filter(s, a.file);
+  print_summary(s, OutputOptions{ro.json, ro.color, ro.info}, stdout, checker.stats());
   if (!stdout_ok()) return kExitWrite;
   return findings_exit_status(checker.summary(), parse_fail_on(a.fail_on));
 }
@@ -402,8 +418,19 @@ void add_replay_command(CLI::App& app, int& exit_status) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   sub->add_option("--vm-bo", a->vm_bo, "Only this vm_bo (ADDR, or ADDR#GEN for one generation)");
-  sub->add_option("--vm", a->vm, "Only vm_bos of this VM (ADDR)");
-  sub->add_option("--tid", a->tid, "Only events and findings of this task");
+  sub->add_option("--vm", a->vm, "Only vm_bos and findings of this VM (ADDR)");
+  sub->add_option("-t,--tid", a->tid, "Only events and findings of this task");
+  sub->add_option("--rule", a->rules,
+                  "Only findings of this rule ID (repeatable), and only the lifecycles that have one, "
+                  "each with its whole history. Every event still feeds the model")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_flag("--no-recorded-filter", a->no_recorded_filter,
+                "Ignore the filter a trace was recorded with (record --tid/--vm)");
+  sub->add_flag("--stats", a->stats,
+                "Also print statistics after the summary (events per function, findings per rule, vm_bos "
+                "per VM, longest lifetimes)");
+  add_progress_flags(sub, a->progress);
   sub->add_flag("--info", a->info, "Also show info findings");
   sub->add_flag("--keep-going", a->keep_going, "Skip malformed lines instead of stopping");
   sub->add_flag("--salvage", a->salvage,
@@ -418,6 +445,7 @@ void add_replay_command(CLI::App& app, int& exit_status) {
       "    gpuvm-trace replay --vm-bo 0xffff9e3a022c45a0 t.gvt      # one vm_bo, all generations\n"
       "    gpuvm-trace replay --vm-bo 0xffff9e3a022c45a0#2 t.gvt    # one generation\n"
       "    gpuvm-trace replay --tid 151 -f json t.jsonl             # one task, as JSON\n"
+      "    gpuvm-trace replay --rule double-put t.gvt               # the vm_bos put once too often\n"
       "\n"
       "EXIT STATUS: as lint (0 clean, 1 findings at or above --fail-on, 2 usage or input error,\n"
       "8 write error)");

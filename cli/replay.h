@@ -28,6 +28,9 @@ struct ReplayOptions {
   std::optional<uint32_t> gen;     // --vm-bo ADDR#GEN: only this generation
   std::optional<uint64_t> vm;      // --vm
   std::optional<int32_t> tid;      // --tid: only events (and findings) of this task
+  // --rule: only lifecycles with a finding (the checker's filter passes only the asked
+  // rules' findings), each with its whole history.
+  bool only_with_findings = false;
 };
 
 // Both an observer of the model's transitions and the sink of its findings, so that
