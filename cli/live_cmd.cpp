@@ -215,6 +215,9 @@ int run(const LiveArgs& a) {
   }
   FindingFilter filter;
   if (!parse_filter({}, a.vm, a.tids, filter)) return kExitUsage;
+  if (a.record && (a.redact || a.redact_comm) && filter.active())
+    std::fprintf(stderr, "gpuvm-trace: note: --redact drops free header keys, the filter among them; "
+                         "give -t/--vm to lint or replay instead\n");
 
   try {
     if (!a.dry_run && !have_bpf_privileges())
