@@ -526,23 +526,29 @@ static __always_inline void submit(struct gvt_raw_event *e)
 
 static __always_inline bool is_lock_fn(int fn)
 {
-	return fn >= GVT_FN_WW_MUTEX_LOCK && fn <= GVT_FN_MUTEX_UNLOCK;
+	return fn >= GVT_FN_ww_mutex_lock && fn <= GVT_FN_mutex_unlock;
 }
 
 static __always_inline bool is_ww_fn(int fn)
 {
-	return fn >= GVT_FN_WW_MUTEX_LOCK && fn <= GVT_FN_WW_MUTEX_UNLOCK;
+	return fn >= GVT_FN_ww_mutex_lock && fn <= GVT_FN_ww_mutex_unlock;
 }
 
-/* Phases written per function (trace-format.md table). */
+/* Phases written and return kinds per function: decode/fn_table.h. */
+#define GVT_EMITS_ENTRY(phase) ((phase) == GVT_PH_ENTRY)
+#define GVT_EMITS_EXIT(phase) ((phase) == GVT_PH_EXIT)
+#define GVT_EMITS_BOTH(phase) true
+#define GVT_EMITS_CASE_(group, num, name, sym, alt, nargs, ret, phases, absent) \
+	case GVT_FN_##name:                                                      \
+		return GVT_EMITS_##phases(phase);
+#define GVT_RET_CASE_(group, num, name, sym, alt, nargs, ret, phases, absent) \
+	case GVT_FN_##name:                                                    \
+		return GVT_RET_##ret;
+
 static __always_inline bool emits(int fn, int phase)
 {
 	switch (fn) {
-	case GVT_FN_GPUVM_INIT:
-	case GVT_FN_VA_INSERT:
-		return phase == GVT_PH_EXIT;
-	case GVT_FN_GPUVM_FREE:
-		return phase == GVT_PH_ENTRY;
+	GVT_FUNCTIONS(GVT_EMITS_CASE_)
 	default:
 		return true;
 	}
@@ -551,23 +557,7 @@ static __always_inline bool emits(int fn, int phase)
 static __always_inline __u8 ret_kind(int fn)
 {
 	switch (fn) {
-	case GVT_FN_BO_CREATE:
-	case GVT_FN_BO_OBTAIN:
-	case GVT_FN_BO_OBTAIN_LOCKED:
-	case GVT_FN_BO_OBTAIN_PREALLOC:
-	case GVT_FN_BO_FIND:
-	case GVT_FN_BO_UNMAP_OPS_CREATE:
-		return GVT_RET_PTR;
-	case GVT_FN_BO_PUT:
-	case GVT_FN_BO_PUT_DEFERRED:
-		return GVT_RET_BOOL;
-	case GVT_FN_VA_INSERT:
-	case GVT_FN_VM_VALIDATE:
-	case GVT_FN_VM_PREPARE_OBJECTS:
-	case GVT_FN_VM_EXEC_LOCK:
-	case GVT_FN_VM_EXEC_LOCK_ARRAY:
-	case GVT_FN_VM_EXEC_LOCK_RANGE:
-		return GVT_RET_INT;
+	GVT_FUNCTIONS(GVT_RET_CASE_)
 	default:
 		return GVT_RET_NONE;
 	}
@@ -632,30 +622,30 @@ static __always_inline bool stack_needed(const struct gvt_raw_event *e, int fn, 
 {
 	if (cfg & GVT_CFG_STACKS_ALL)
 		return true;
-	if (fn == GVT_FN_GPUVM_INIT)
+	if (fn == GVT_FN_gpuvm_init)
 		return true; /* written at exit only */
 	if (!entry)
 		return false;
 	switch (fn) {
-	case GVT_FN_BO_PUT:
+	case GVT_FN_bo_put:
 		return ref_low(e) || not_held(e, GVT_S_HELD_GPUVA_LOCK) ||
 		       (vm_protected(e) && not_held(e, GVT_S_HELD_VM_RESV)) || !vm_bo_live(a0);
-	case GVT_FN_BO_UNMAP_OPS_CREATE:
+	case GVT_FN_bo_unmap_ops_create:
 		return not_held(e, GVT_S_HELD_GPUVA_LOCK) || !vm_bo_live(a0);
-	case GVT_FN_BO_EXTOBJ_ADD:
+	case GVT_FN_bo_extobj_add:
 		return (vm_protected(e) && not_held(e, GVT_S_HELD_VM_RESV)) || !vm_bo_live(a0);
-	case GVT_FN_BO_EVICT:
+	case GVT_FN_bo_evict:
 		return not_held(e, GVT_S_HELD_BO_RESV) || !vm_bo_live(a0);
-	case GVT_FN_VA_LINK:
+	case GVT_FN_va_link:
 		return not_held(e, GVT_S_HELD_GPUVA_LOCK) || get_small(e, GVT_S_ON_GEM) != GVT_V_YES ||
 		       !vm_bo_live(a1);
-	case GVT_FN_VA_UNLINK:
+	case GVT_FN_va_unlink:
 		if (!(e->present & (1u << GVT_S_VM_BO)))
 			return false; /* no vm_bo: a no-op */
 		return not_held(e, GVT_S_HELD_GPUVA_LOCK) || ref_low(e) ||
 		       !vm_bo_live(e->v[GVT_S_VM_BO]);
-	case GVT_FN_VA_INSERT:
-	case GVT_FN_VA_REMOVE:
+	case GVT_FN_va_insert:
+	case GVT_FN_va_remove:
 		return false; /* no rule reports on these */
 	default:
 		return true;
@@ -667,23 +657,23 @@ static __always_inline void track_live(const struct gvt_raw_event *e, int fn, bo
 				       __u64 a0, __u64 ret)
 {
 	switch (fn) {
-	case GVT_FN_BO_CREATE:
-	case GVT_FN_BO_OBTAIN:
-	case GVT_FN_BO_OBTAIN_LOCKED:
-	case GVT_FN_BO_OBTAIN_PREALLOC:
-	case GVT_FN_BO_FIND:
+	case GVT_FN_bo_create:
+	case GVT_FN_bo_obtain:
+	case GVT_FN_bo_obtain_locked:
+	case GVT_FN_bo_obtain_prealloc:
+	case GVT_FN_bo_find:
 		if (!entry)
 			vm_bo_born(ret);
-		else if (fn == GVT_FN_BO_OBTAIN_PREALLOC)
+		else if (fn == GVT_FN_bo_obtain_prealloc)
 			vm_bo_maybe_dead(a0); /* the found path frees the argument */
 		break;
-	case GVT_FN_BO_PUT:
-	case GVT_FN_BO_PUT_DEFERRED:
+	case GVT_FN_bo_put:
+	case GVT_FN_bo_put_deferred:
 		if (!entry ? (ret & 0xff) != 0 : ref_low(e))
 			vm_bo_maybe_dead(a0);
 		break;
-	case GVT_FN_VA_UNLINK:
-	case GVT_FN_VA_UNLINK_DEFER:
+	case GVT_FN_va_unlink:
+	case GVT_FN_va_unlink_defer:
 		if (entry && (e->present & (1u << GVT_S_VM_BO)) && ref_low(e))
 			vm_bo_maybe_dead(e->v[GVT_S_VM_BO]);
 		break;
@@ -714,7 +704,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 	}
 
 	switch (fn) {
-	case GVT_FN_GPUVM_INIT: {
+	case GVT_FN_gpuvm_init: {
 		struct drm_gpuvm *vm = (void *)a0;
 		const char *name = 0;
 		struct drm_gem_object *r_obj = 0;
@@ -737,21 +727,21 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 			set_v(e, GVT_A_OPS, (__u64)ops);
 		break;
 	}
-	case GVT_FN_GPUVM_FREE:
+	case GVT_FN_gpuvm_free:
 		/* The kref release callback: its argument is &gpuvm->kref. */
 		a0 -= bpf_core_field_offset(((struct drm_gpuvm *)0)->kref);
 		/* fallthrough */
-	case GVT_FN_GPUVM_PUT:
-	case GVT_FN_BO_DEFERRED_CLEANUP:
+	case GVT_FN_gpuvm_put:
+	case GVT_FN_bo_deferred_cleanup:
 		set_v(e, GVT_A_GPUVM, a0);
 		if (entry) {
-			struct vmsnap vs = snap_vm(e, (void *)a0, fn != GVT_FN_GPUVM_PUT);
+			struct vmsnap vs = snap_vm(e, (void *)a0, fn != GVT_FN_gpuvm_put);
 
-			if (fn == GVT_FN_BO_DEFERRED_CLEANUP)
+			if (fn == GVT_FN_bo_deferred_cleanup)
 				set_small(e, GVT_S_HELD_VM_RESV, held_by_current(resv_lock(vs.resv)));
 		}
 		break;
-	case GVT_FN_BO_CREATE:
+	case GVT_FN_bo_create:
 		set_v(e, GVT_A_GPUVM, a0);
 		set_v(e, GVT_A_OBJ, a1);
 		if (entry) {
@@ -759,9 +749,9 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 			snap_obj(e, (void *)a1);
 		}
 		break;
-	case GVT_FN_BO_OBTAIN:
-	case GVT_FN_BO_OBTAIN_LOCKED:
-	case GVT_FN_BO_FIND:
+	case GVT_FN_bo_obtain:
+	case GVT_FN_bo_obtain_locked:
+	case GVT_FN_bo_find:
 		set_v(e, GVT_A_GPUVM, a0);
 		set_v(e, GVT_A_OBJ, a1);
 		if (entry) {
@@ -773,7 +763,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 			walk_gem_list(e, (void *)a0, (void *)a1);
 		}
 		break;
-	case GVT_FN_BO_OBTAIN_PREALLOC:
+	case GVT_FN_bo_obtain_prealloc:
 		set_v(e, GVT_A_VM_BO, a0);
 		if (entry) {
 			snap_vm_bo(e, (void *)a0, true);
@@ -789,17 +779,17 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 				walk_gem_list(e, vm, obj);
 		}
 		break;
-	case GVT_FN_BO_PUT:
-	case GVT_FN_BO_PUT_DEFERRED:
-	case GVT_FN_BO_UNMAP_OPS_CREATE:
+	case GVT_FN_bo_put:
+	case GVT_FN_bo_put_deferred:
+	case GVT_FN_bo_unmap_ops_create:
 		set_v(e, GVT_A_VM_BO, a0);
 		if (entry)
 			snap_vm_bo(e, (void *)a0, true);
 		break;
-	case GVT_FN_BO_EXTOBJ_ADD:
-	case GVT_FN_BO_EVICT:
+	case GVT_FN_bo_extobj_add:
+	case GVT_FN_bo_evict:
 		set_v(e, GVT_A_VM_BO, a0);
-		if (fn == GVT_FN_BO_EVICT)
+		if (fn == GVT_FN_bo_evict)
 			set_small(e, GVT_A_EVICT, (a1 & 0xff) ? GVT_V_YES : GVT_V_NO);
 		if (entry) {
 			snap_vm_bo(e, (void *)a0, true);
@@ -807,7 +797,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 			struct drm_gpuvm_bo *vb = (void *)a0;
 			__u8 ev = 0;
 
-			if (fn == GVT_FN_BO_EXTOBJ_ADD) {
+			if (fn == GVT_FN_bo_extobj_add) {
 				set_small(e, GVT_S_ON_EXTOBJ, list_state(&vb->list.entry.extobj));
 			} else {
 				set_small(e, GVT_S_ON_EVICT, list_state(&vb->list.entry.evict));
@@ -816,14 +806,14 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 			}
 		}
 		break;
-	case GVT_FN_VA_LINK:
+	case GVT_FN_va_link:
 		set_v(e, GVT_A_VA, a0);
 		set_v(e, GVT_A_VM_BO, a1);
 		if (entry)
 			snap_vm_bo(e, (void *)a1, true);
 		break;
-	case GVT_FN_VA_UNLINK:
-	case GVT_FN_VA_UNLINK_DEFER:
+	case GVT_FN_va_unlink:
+	case GVT_FN_va_unlink_defer:
 		set_v(e, GVT_A_VA, a0);
 		if (entry) {
 			struct drm_gpuva *va = (void *)a0;
@@ -839,11 +829,11 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 			}
 		}
 		break;
-	case GVT_FN_VA_INSERT:
+	case GVT_FN_va_insert:
 		set_v(e, GVT_A_GPUVM, a0);
 		set_v(e, GVT_A_VA, a1);
 		break;
-	case GVT_FN_VA_REMOVE:
+	case GVT_FN_va_remove:
 		set_v(e, GVT_A_VA, a0);
 		if (entry) {
 			struct drm_gpuvm *vm = 0;
@@ -852,12 +842,12 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 				set_v(e, GVT_S_VM, (__u64)vm);
 		}
 		break;
-	case GVT_FN_VM_VALIDATE:
-	case GVT_FN_VM_PREPARE_OBJECTS:
-	case GVT_FN_VM_RESV_ADD_FENCE:
+	case GVT_FN_vm_validate:
+	case GVT_FN_vm_prepare_objects:
+	case GVT_FN_vm_resv_add_fence:
 		set_v(e, GVT_A_GPUVM, a0);
 		set_v(e, GVT_A_EXEC, a1);
-		if (fn == GVT_FN_VM_PREPARE_OBJECTS)
+		if (fn == GVT_FN_vm_prepare_objects)
 			set_v(e, GVT_A_NUM_FENCES, (__u32)a2);
 		if (entry) {
 			struct vmsnap vs = snap_vm(e, (void *)a0, false);
@@ -865,9 +855,9 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 			set_small(e, GVT_S_HELD_VM_RESV, held_by_current(resv_lock(vs.resv)));
 		}
 		break;
-	case GVT_FN_VM_EXEC_LOCK:
-	case GVT_FN_VM_EXEC_LOCK_ARRAY:
-	case GVT_FN_VM_EXEC_LOCK_RANGE: {
+	case GVT_FN_vm_exec_lock:
+	case GVT_FN_vm_exec_lock_array:
+	case GVT_FN_vm_exec_lock_range: {
 		struct drm_gpuvm *vm = 0;
 
 		set_v(e, GVT_A_EXEC, a0);
@@ -943,7 +933,7 @@ static __always_inline void emit_lock(int fn, int phase, int mech, __u64 lock, _
 	e->phase = phase;
 	e->probe = mech;
 	set_v(e, GVT_A_LOCK, lock);
-	if (fn != GVT_FN_WW_MUTEX_UNLOCK && fn < GVT_FN_MUTEX_LOCK)
+	if (fn != GVT_FN_ww_mutex_unlock && fn < GVT_FN_mutex_lock)
 		set_v(e, GVT_A_CTX, ctx_arg);
 	if (held)
 		set_small(e, GVT_S_HELD, held);
@@ -961,9 +951,9 @@ static __always_inline int lock_call(int fn, int phase, int mech, __u64 lock, __
 				     __u64 ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	bool unlock = fn == GVT_FN_WW_MUTEX_UNLOCK || fn == GVT_FN_MUTEX_UNLOCK;
-	bool has_ret = fn != GVT_FN_MUTEX_LOCK && !unlock;
-	bool trylock = fn == GVT_FN_WW_MUTEX_TRYLOCK || fn == GVT_FN_MUTEX_TRYLOCK;
+	bool unlock = fn == GVT_FN_ww_mutex_unlock || fn == GVT_FN_mutex_unlock;
+	bool has_ret = fn != GVT_FN_mutex_lock && !unlock;
+	bool trylock = fn == GVT_FN_ww_mutex_trylock || fn == GVT_FN_mutex_trylock;
 
 	if (phase == GVT_PH_ENTRY) {
 		struct lockcall lc = { .lock = lock, .fn = fn };
@@ -1065,40 +1055,13 @@ static __always_inline int kr_exit(struct pt_regs *regs, int fn, __u64 ret)
 		return kr_exit(regs, FN, PT_REGS_RC(regs));                            \
 	}
 
-GVT_PROBES(gpuvm_init, GVT_FN_GPUVM_INIT, 1, 0)
-GVT_PROBES(gpuvm_put, GVT_FN_GPUVM_PUT, 1, 0)
-GVT_PROBES(gpuvm_free, GVT_FN_GPUVM_FREE, 1, 0)
-GVT_PROBES(bo_create, GVT_FN_BO_CREATE, 2, 1)
-GVT_PROBES(bo_obtain, GVT_FN_BO_OBTAIN, 2, 1)
-GVT_PROBES(bo_obtain_locked, GVT_FN_BO_OBTAIN_LOCKED, 2, 1)
-GVT_PROBES(bo_obtain_prealloc, GVT_FN_BO_OBTAIN_PREALLOC, 1, 1)
-GVT_PROBES(bo_find, GVT_FN_BO_FIND, 2, 1)
-GVT_PROBES(bo_put, GVT_FN_BO_PUT, 1, 1)
-GVT_PROBES(bo_put_deferred, GVT_FN_BO_PUT_DEFERRED, 1, 1)
-GVT_PROBES(bo_deferred_cleanup, GVT_FN_BO_DEFERRED_CLEANUP, 1, 0)
-GVT_PROBES(bo_extobj_add, GVT_FN_BO_EXTOBJ_ADD, 1, 0)
-GVT_PROBES(bo_evict, GVT_FN_BO_EVICT, 2, 0)
-GVT_PROBES(va_link, GVT_FN_VA_LINK, 2, 0)
-GVT_PROBES(va_unlink, GVT_FN_VA_UNLINK, 1, 0)
-GVT_PROBES(va_unlink_defer, GVT_FN_VA_UNLINK_DEFER, 1, 0)
-GVT_PROBES(va_insert, GVT_FN_VA_INSERT, 2, 1)
-GVT_PROBES(va_remove, GVT_FN_VA_REMOVE, 1, 0)
-GVT_PROBES(vm_validate, GVT_FN_VM_VALIDATE, 2, 1)
-GVT_PROBES(vm_prepare_objects, GVT_FN_VM_PREPARE_OBJECTS, 3, 1)
-GVT_PROBES(vm_exec_lock, GVT_FN_VM_EXEC_LOCK, 1, 1)
-GVT_PROBES(vm_exec_lock_array, GVT_FN_VM_EXEC_LOCK_ARRAY, 3, 1)
-GVT_PROBES(vm_exec_lock_range, GVT_FN_VM_EXEC_LOCK_RANGE, 3, 1)
-GVT_PROBES(vm_resv_add_fence, GVT_FN_VM_RESV_ADD_FENCE, 2, 0)
-GVT_PROBES(bo_unmap_ops_create, GVT_FN_BO_UNMAP_OPS_CREATE, 1, 1)
-GVT_PROBES(ww_mutex_lock, GVT_FN_WW_MUTEX_LOCK, 2, 1)
-GVT_PROBES(ww_mutex_lock_interruptible, GVT_FN_WW_MUTEX_LOCK_INTERRUPTIBLE, 2, 1)
-GVT_PROBES(ww_mutex_trylock, GVT_FN_WW_MUTEX_TRYLOCK, 2, 1)
-GVT_PROBES(ww_mutex_unlock, GVT_FN_WW_MUTEX_UNLOCK, 1, 0)
-GVT_PROBES(mutex_lock, GVT_FN_MUTEX_LOCK, 1, 0)
-GVT_PROBES(mutex_lock_interruptible, GVT_FN_MUTEX_LOCK_INTERRUPTIBLE, 1, 1)
-GVT_PROBES(mutex_lock_killable, GVT_FN_MUTEX_LOCK_KILLABLE, 1, 1)
-GVT_PROBES(mutex_trylock, GVT_FN_MUTEX_TRYLOCK, 1, 1)
-GVT_PROBES(mutex_unlock, GVT_FN_MUTEX_UNLOCK, 1, 0)
+/* One set per kernel function of decode/fn_table.h (none for tracepoints). */
+#define GVT_PROBES_GPUVM(name, N, ret) GVT_PROBES(name, GVT_FN_##name, N, GVT_RET_##ret != GVT_RET_NONE)
+#define GVT_PROBES_LOCK(name, N, ret) GVT_PROBES_GPUVM(name, N, ret)
+#define GVT_PROBES_TP(name, N, ret)
+#define GVT_PROBES_ROW_(group, num, name, sym, alt, nargs, ret, phases, absent) \
+	GVT_PROBES_##group(name, nargs, ret)
+GVT_FUNCTIONS(GVT_PROBES_ROW_)
 
 /* Return to user space while holding a watched lock taken in the kernel
  * (lock-unbalanced at sys_exit). Only tasks in `holds` produce a record. */
@@ -1112,10 +1075,10 @@ int tp_sys_exit(void *ctx)
 	 * (the usual case) one global read is the whole cost. */
 	if (!n_holding || !bpf_map_lookup_elem(&holds, &tid) || !pass_filter())
 		return 0;
-	e = reserve(GVT_FN_SYS_EXIT, false);
+	e = reserve(GVT_FN_sys_exit, false);
 	if (!e)
 		return 0;
-	e->fn = GVT_FN_SYS_EXIT;
+	e->fn = GVT_FN_sys_exit;
 	e->phase = GVT_PH_ENTRY;
 	e->probe = 2;
 	submit(e);

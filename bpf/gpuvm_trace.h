@@ -11,6 +11,8 @@
 #ifndef GPUVM_TRACE_H
 #define GPUVM_TRACE_H
 
+#include "decode/fn_table.h"
+
 #ifdef __cplusplus
 #include <cstdint>
 typedef uint8_t gvt_u8;
@@ -39,44 +41,11 @@ enum gvt_raw_kind {
 	GVT_RAW_EVENT = 1,
 };
 
-/* Logical functions: the numeric values of gvt::Fn (decode/event.h). */
+/* Logical functions: the numeric values of gvt::Fn, both from decode/fn_table.h. */
+#define GVT_FN_ENUMERATOR_(group, num, name, ...) GVT_FN_##name = num,
 enum gvt_raw_fn {
-	GVT_FN_GPUVM_INIT = 1,
-	GVT_FN_GPUVM_PUT = 2,
-	GVT_FN_GPUVM_FREE = 3,
-	GVT_FN_BO_CREATE = 4,
-	GVT_FN_BO_OBTAIN = 5,
-	GVT_FN_BO_OBTAIN_LOCKED = 6,
-	GVT_FN_BO_OBTAIN_PREALLOC = 7,
-	GVT_FN_BO_FIND = 8,
-	GVT_FN_BO_PUT = 9,
-	GVT_FN_BO_PUT_DEFERRED = 10,
-	GVT_FN_BO_DEFERRED_CLEANUP = 11,
-	GVT_FN_BO_EXTOBJ_ADD = 12,
-	GVT_FN_BO_EVICT = 13,
-	GVT_FN_VA_LINK = 14,
-	GVT_FN_VA_UNLINK = 15,
-	GVT_FN_VA_UNLINK_DEFER = 16,
-	GVT_FN_VA_INSERT = 17,
-	GVT_FN_VA_REMOVE = 18,
-	GVT_FN_VM_VALIDATE = 19,
-	GVT_FN_VM_PREPARE_OBJECTS = 20,
-	GVT_FN_VM_EXEC_LOCK = 21,
-	GVT_FN_VM_EXEC_LOCK_ARRAY = 22,
-	GVT_FN_VM_EXEC_LOCK_RANGE = 23,
-	GVT_FN_VM_RESV_ADD_FENCE = 24,
-	GVT_FN_BO_UNMAP_OPS_CREATE = 25,
-	GVT_FN_WW_MUTEX_LOCK = 26,
-	GVT_FN_WW_MUTEX_LOCK_INTERRUPTIBLE = 27,
-	GVT_FN_WW_MUTEX_TRYLOCK = 28,
-	GVT_FN_WW_MUTEX_UNLOCK = 29,
-	GVT_FN_MUTEX_LOCK = 30,
-	GVT_FN_MUTEX_LOCK_INTERRUPTIBLE = 31,
-	GVT_FN_MUTEX_LOCK_KILLABLE = 32,
-	GVT_FN_MUTEX_TRYLOCK = 33,
-	GVT_FN_MUTEX_UNLOCK = 34,
-	GVT_FN_SYS_EXIT = 35,
-	GVT_FN_COUNT_ = 36,
+	GVT_FUNCTIONS(GVT_FN_ENUMERATOR_)
+	GVT_FN_COUNT_
 };
 
 enum gvt_raw_phase { GVT_PH_ENTRY = 0, GVT_PH_EXIT = 1 };

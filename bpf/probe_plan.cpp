@@ -27,59 +27,33 @@ struct LogicalFn {
   std::string_view absent;  // why a kernel may lack it
 };
 
+LogicalFn logical(const FnInfo& f) {
+  LogicalFn l{f.fn, {f.symbol}, f.phases != FnPhases::EXIT, f.phases != FnPhases::ENTRY,
+              f.group == FnGroup::LOCK, f.absent};
+  if (!f.alt.empty()) l.names.push_back(f.alt);
+  return l;
+}
+
+// The GPUVM functions of decode/fn_table.h, in its order; bo_put is planned apart (clones).
 const std::vector<LogicalFn>& gpuvm_fns() {
-  static const std::vector<LogicalFn> t = {
-      {Fn::gpuvm_init, {"drm_gpuvm_init"}, false, true, false, ""},
-      {Fn::gpuvm_put, {"drm_gpuvm_put"}, true, true, false, ""},
-      {Fn::gpuvm_free, {"drm_gpuvm_free"}, true, false, false, ""},
-      {Fn::bo_create, {"drm_gpuvm_bo_create"}, true, true, false, ""},
-      {Fn::bo_obtain, {"drm_gpuvm_bo_obtain"}, true, true, false,
-       "renamed drm_gpuvm_bo_obtain_locked (9bf4ca1e699c)"},
-      {Fn::bo_obtain_locked, {"drm_gpuvm_bo_obtain_locked"}, true, true, false,
-       "the rename of drm_gpuvm_bo_obtain (9bf4ca1e699c, 7.0)"},
-      {Fn::bo_obtain_prealloc, {"drm_gpuvm_bo_obtain_prealloc"}, true, true, false, ""},
-      {Fn::bo_find, {"drm_gpuvm_bo_find"}, true, true, false, ""},
-      // bo_put is planned apart (clones).
-      {Fn::bo_put_deferred, {"drm_gpuvm_bo_put_deferred"}, true, true, false,
-       "deferred vm_bo cleanup (8e4865faf7a9, 6.19)"},
-      {Fn::bo_deferred_cleanup, {"drm_gpuvm_bo_deferred_cleanup"}, true, true, false,
-       "deferred vm_bo cleanup (8e4865faf7a9, 6.19)"},
-      {Fn::bo_extobj_add, {"drm_gpuvm_bo_extobj_add"}, true, true, false, ""},
-      {Fn::bo_evict, {"drm_gpuvm_bo_evict"}, true, true, false, ""},
-      {Fn::va_link, {"drm_gpuva_link"}, true, true, false, ""},
-      {Fn::va_unlink, {"drm_gpuva_unlink"}, true, true, false, ""},
-      {Fn::va_unlink_defer, {"drm_gpuva_unlink_defer"}, true, true, false,
-       "deferred vm_bo cleanup (8e4865faf7a9, 6.19)"},
-      {Fn::va_insert, {"drm_gpuva_insert"}, false, true, false, ""},
-      {Fn::va_remove, {"drm_gpuva_remove"}, true, true, false, ""},
-      {Fn::vm_validate, {"drm_gpuvm_validate"}, true, true, false, ""},
-      {Fn::vm_prepare_objects, {"drm_gpuvm_prepare_objects"}, true, true, false, ""},
-      {Fn::vm_exec_lock, {"drm_gpuvm_exec_lock"}, true, true, false, ""},
-      {Fn::vm_exec_lock_array, {"drm_gpuvm_exec_lock_array"}, true, true, false, ""},
-      {Fn::vm_exec_lock_range, {"drm_gpuvm_exec_lock_range"}, true, true, false, ""},
-      {Fn::vm_resv_add_fence, {"drm_gpuvm_resv_add_fence"}, true, true, false, ""},
-      {Fn::bo_unmap_ops_create, {"drm_gpuvm_bo_unmap_ops_create"}, true, true, false, ""},
-  };
+  static const std::vector<LogicalFn> t = [] {
+    std::vector<LogicalFn> r;
+    for (const FnInfo& f : kFunctions)
+      if (f.group == FnGroup::GPUVM && f.fn != Fn::bo_put) r.push_back(logical(f));
+    return r;
+  }();
   return t;
 }
 
 // Lock functions: the entry always runs (it remembers the call so that only exits
 // of written entries are written), the exit only where a result exists.
 const std::vector<LogicalFn>& lock_fns() {
-  static const std::vector<LogicalFn> t = {
-      {Fn::ww_mutex_lock, {"ww_mutex_lock"}, true, true, true, ""},
-      {Fn::ww_mutex_lock_interruptible, {"ww_mutex_lock_interruptible"}, true, true, true, ""},
-      {Fn::ww_mutex_trylock, {"ww_mutex_trylock"}, true, true, true, ""},
-      {Fn::ww_mutex_unlock, {"ww_mutex_unlock"}, true, false, true, ""},
-      // DEBUG_LOCK_ALLOC kernels reach the _nested variants instead (§C.1).
-      {Fn::mutex_lock, {"mutex_lock", "mutex_lock_nested"}, true, true, true, ""},
-      {Fn::mutex_lock_interruptible, {"mutex_lock_interruptible", "mutex_lock_interruptible_nested"},
-       true, true, true, ""},
-      {Fn::mutex_lock_killable, {"mutex_lock_killable", "mutex_lock_killable_nested"}, true, true,
-       true, ""},
-      {Fn::mutex_trylock, {"mutex_trylock"}, true, true, true, ""},
-      {Fn::mutex_unlock, {"mutex_unlock"}, true, false, true, ""},
-  };
+  static const std::vector<LogicalFn> t = [] {
+    std::vector<LogicalFn> r;
+    for (const FnInfo& f : kFunctions)
+      if (f.group == FnGroup::LOCK) r.push_back(logical(f));
+    return r;
+  }();
   return t;
 }
 

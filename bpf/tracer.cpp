@@ -106,46 +106,16 @@ class NoPreemptByTasks {
   bool raised_ = false;
 };
 
-// Program name suffix of each logical function in gpuvm_trace.bpf.c.
+// Program name suffix of each logical function: its name in decode/fn_table.h, which
+// gpuvm_trace.bpf.c pastes into fe_/fx_/kp_/kr_NAME (tracepoints: tp_NAME).
 std::string_view prog_suffix(Fn f) {
+#define GVT_SUFFIX_CASE_(group, num, name, ...) \
+  case Fn::name: return #name;
   switch (f) {
-    case Fn::gpuvm_init: return "gpuvm_init";
-    case Fn::gpuvm_put: return "gpuvm_put";
-    case Fn::gpuvm_free: return "gpuvm_free";
-    case Fn::bo_create: return "bo_create";
-    case Fn::bo_obtain: return "bo_obtain";
-    case Fn::bo_obtain_locked: return "bo_obtain_locked";
-    case Fn::bo_obtain_prealloc: return "bo_obtain_prealloc";
-    case Fn::bo_find: return "bo_find";
-    case Fn::bo_put: return "bo_put";
-    case Fn::bo_put_deferred: return "bo_put_deferred";
-    case Fn::bo_deferred_cleanup: return "bo_deferred_cleanup";
-    case Fn::bo_extobj_add: return "bo_extobj_add";
-    case Fn::bo_evict: return "bo_evict";
-    case Fn::va_link: return "va_link";
-    case Fn::va_unlink: return "va_unlink";
-    case Fn::va_unlink_defer: return "va_unlink_defer";
-    case Fn::va_insert: return "va_insert";
-    case Fn::va_remove: return "va_remove";
-    case Fn::vm_validate: return "vm_validate";
-    case Fn::vm_prepare_objects: return "vm_prepare_objects";
-    case Fn::vm_exec_lock: return "vm_exec_lock";
-    case Fn::vm_exec_lock_array: return "vm_exec_lock_array";
-    case Fn::vm_exec_lock_range: return "vm_exec_lock_range";
-    case Fn::vm_resv_add_fence: return "vm_resv_add_fence";
-    case Fn::bo_unmap_ops_create: return "bo_unmap_ops_create";
-    case Fn::ww_mutex_lock: return "ww_mutex_lock";
-    case Fn::ww_mutex_lock_interruptible: return "ww_mutex_lock_interruptible";
-    case Fn::ww_mutex_trylock: return "ww_mutex_trylock";
-    case Fn::ww_mutex_unlock: return "ww_mutex_unlock";
-    case Fn::mutex_lock: return "mutex_lock";
-    case Fn::mutex_lock_interruptible: return "mutex_lock_interruptible";
-    case Fn::mutex_lock_killable: return "mutex_lock_killable";
-    case Fn::mutex_trylock: return "mutex_trylock";
-    case Fn::mutex_unlock: return "mutex_unlock";
-    case Fn::sys_exit: return "sys_exit";
+    GVT_FUNCTIONS(GVT_SUFFIX_CASE_)
     default: return "";
   }
+#undef GVT_SUFFIX_CASE_
 }
 
 std::string_view prog_prefix(Mech m) {

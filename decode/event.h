@@ -5,54 +5,53 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "decode/fn_table.h"
+
 namespace gvt {
 
-// Logical kernel functions of trace-format.md. The numeric values are part of the
-// .gvt format (decode/GVT-FORMAT.md): append only, never renumber.
+// Logical kernel functions of trace-format.md, from decode/fn_table.h. The numeric
+// values are part of the .gvt format (decode/GVT-FORMAT.md): append only, never renumber.
+#define GVT_FN_CXX_ENUMERATOR_(group, num, name, ...) name = num,
 enum class Fn : uint8_t {
   unknown = 0,
-  gpuvm_init = 1,             // drm_gpuvm_init
-  gpuvm_put = 2,              // drm_gpuvm_put
-  gpuvm_free = 3,             // drm_gpuvm_free
-  bo_create = 4,              // drm_gpuvm_bo_create
-  bo_obtain = 5,              // drm_gpuvm_bo_obtain
-  bo_obtain_locked = 6,       // drm_gpuvm_bo_obtain_locked
-  bo_obtain_prealloc = 7,     // drm_gpuvm_bo_obtain_prealloc
-  bo_find = 8,                // drm_gpuvm_bo_find
-  bo_put = 9,                 // drm_gpuvm_bo_put
-  bo_put_deferred = 10,       // drm_gpuvm_bo_put_deferred
-  bo_deferred_cleanup = 11,   // drm_gpuvm_bo_deferred_cleanup
-  bo_extobj_add = 12,         // drm_gpuvm_bo_extobj_add
-  bo_evict = 13,              // drm_gpuvm_bo_evict
-  va_link = 14,               // drm_gpuva_link
-  va_unlink = 15,             // drm_gpuva_unlink
-  va_unlink_defer = 16,       // drm_gpuva_unlink_defer
-  va_insert = 17,             // drm_gpuva_insert
-  va_remove = 18,             // drm_gpuva_remove
-  vm_validate = 19,           // drm_gpuvm_validate
-  vm_prepare_objects = 20,    // drm_gpuvm_prepare_objects
-  vm_exec_lock = 21,          // drm_gpuvm_exec_lock
-  vm_exec_lock_array = 22,    // drm_gpuvm_exec_lock_array
-  vm_exec_lock_range = 23,    // drm_gpuvm_exec_lock_range
-  vm_resv_add_fence = 24,     // drm_gpuvm_resv_add_fence
-  bo_unmap_ops_create = 25,   // drm_gpuvm_bo_unmap_ops_create
-  ww_mutex_lock = 26,
-  ww_mutex_lock_interruptible = 27,
-  ww_mutex_trylock = 28,
-  ww_mutex_unlock = 29,
-  mutex_lock = 30,
-  mutex_lock_interruptible = 31,
-  mutex_lock_killable = 32,
-  mutex_trylock = 33,
-  mutex_unlock = 34,
-  sys_exit = 35,              // return to user space (raw_syscalls:sys_exit); an extension
+  GVT_FUNCTIONS(GVT_FN_CXX_ENUMERATOR_)
   count_
 };
+#undef GVT_FN_CXX_ENUMERATOR_
+
+// What decode/fn_table.h says of one function (see the column list there).
+enum class FnGroup : uint8_t { GPUVM, LOCK, TP };
+enum class FnRet : uint8_t { NONE, PTR, BOOL, INT };
+enum class FnPhases : uint8_t { BOTH, ENTRY, EXIT };
+struct FnInfo {
+  Fn fn;
+  FnGroup group;
+  std::string_view symbol;   // = the trace-format name
+  std::string_view alt;      // symbol tried when `symbol` is not traceable, or ""
+  uint8_t nargs;
+  FnRet ret;
+  FnPhases phases;
+  std::string_view absent;   // why a kernel may lack it, or ""
+};
+#define GVT_FN_INFO_(group, num, name, sym, alt, nargs, ret, phases, absent) \
+  FnInfo{Fn::name, FnGroup::group, sym, alt, nargs, FnRet::ret, FnPhases::phases, absent},
+inline constexpr FnInfo kFunctions[] = {GVT_FUNCTIONS(GVT_FN_INFO_)};
+#undef GVT_FN_INFO_
+// Numbered 1.. in table order: kFunctions[i] describes Fn(i + 1).
+constexpr bool fn_table_dense() {
+  for (size_t i = 0; i < std::size(kFunctions); ++i)
+    if (static_cast<size_t>(kFunctions[i].fn) != i + 1) return false;
+  return std::size(kFunctions) + 1 == static_cast<size_t>(Fn::count_);
+}
+static_assert(fn_table_dense(), "decode/fn_table.h: numbers must be 1, 2, ... in order");
+// Valid for every f in (Fn::unknown, Fn::count_).
+constexpr const FnInfo& fn_info(Fn f) { return kFunctions[static_cast<size_t>(f) - 1]; }
 
 std::string_view fn_name(Fn f);                // "" for unknown
 Fn fn_from_name(std::string_view name);        // Fn::unknown when not a known name

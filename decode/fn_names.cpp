@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Kernel function names of trace-format.md <-> gvt::Fn.
+// Kernel function names of trace-format.md <-> gvt::Fn (decode/fn_table.h).
 #include <array>
 #include <string_view>
 
@@ -8,44 +8,11 @@
 namespace gvt {
 namespace {
 
-constexpr std::array<std::string_view, static_cast<size_t>(Fn::count_)> kNames = {
-    "",  // unknown
-    "drm_gpuvm_init",
-    "drm_gpuvm_put",
-    "drm_gpuvm_free",
-    "drm_gpuvm_bo_create",
-    "drm_gpuvm_bo_obtain",
-    "drm_gpuvm_bo_obtain_locked",
-    "drm_gpuvm_bo_obtain_prealloc",
-    "drm_gpuvm_bo_find",
-    "drm_gpuvm_bo_put",
-    "drm_gpuvm_bo_put_deferred",
-    "drm_gpuvm_bo_deferred_cleanup",
-    "drm_gpuvm_bo_extobj_add",
-    "drm_gpuvm_bo_evict",
-    "drm_gpuva_link",
-    "drm_gpuva_unlink",
-    "drm_gpuva_unlink_defer",
-    "drm_gpuva_insert",
-    "drm_gpuva_remove",
-    "drm_gpuvm_validate",
-    "drm_gpuvm_prepare_objects",
-    "drm_gpuvm_exec_lock",
-    "drm_gpuvm_exec_lock_array",
-    "drm_gpuvm_exec_lock_range",
-    "drm_gpuvm_resv_add_fence",
-    "drm_gpuvm_bo_unmap_ops_create",
-    "ww_mutex_lock",
-    "ww_mutex_lock_interruptible",
-    "ww_mutex_trylock",
-    "ww_mutex_unlock",
-    "mutex_lock",
-    "mutex_lock_interruptible",
-    "mutex_lock_killable",
-    "mutex_trylock",
-    "mutex_unlock",
-    "sys_exit",
-};
+constexpr std::array<std::string_view, static_cast<size_t>(Fn::count_)> kNames = [] {
+  std::array<std::string_view, static_cast<size_t>(Fn::count_)> n{};  // [0]: unknown = ""
+  for (const FnInfo& f : kFunctions) n[static_cast<size_t>(f.fn)] = f.symbol;
+  return n;
+}();
 
 // Every name is unique: checked at compile time so a typo in the table cannot make
 // two functions share a name.
@@ -57,7 +24,7 @@ constexpr bool names_unique() {
   }
   return true;
 }
-static_assert(names_unique());
+static_assert(names_unique(), "decode/fn_table.h: every function needs its own non-empty symbol");
 
 }  // namespace
 

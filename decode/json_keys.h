@@ -91,17 +91,7 @@ inline constexpr uint32_t kStringFields = bit(A_NAME) | bit(S_VM_NAME) | bit(SYM
 
 // Functions returning a pointer: an integer `ret` is then an ERR_PTR errno.
 constexpr bool returns_pointer(Fn f) {
-  switch (f) {
-    case Fn::bo_create:
-    case Fn::bo_obtain:
-    case Fn::bo_obtain_locked:
-    case Fn::bo_obtain_prealloc:
-    case Fn::bo_find:
-    case Fn::bo_unmap_ops_create:  // struct drm_gpuva_ops * or ERR_PTR
-      return true;
-    default:
-      return false;
-  }
+  return f > Fn::unknown && f < Fn::count_ && fn_info(f).ret == FnRet::PTR;
 }
 
 }  // namespace gvt::json

@@ -19,9 +19,9 @@ static_assert(I(GVT_A_NAME) == I(A_NAME) && I(GVT_RET) == I(RET) && I(GVT_S_VM) 
 static_assert(I(GVT_SMALL_COUNT_) == I(SMALL_COUNT_) && I(GVT_A_EVICT) == I(A_EVICT) &&
               I(GVT_S_N_VA_NONZERO) == I(S_N_VA_NONZERO) && I(GVT_S_HELD) == I(S_HELD));
 static_assert(GVT_FN_COUNT_ == static_cast<int>(Fn::count_) &&
-              GVT_FN_BO_PUT == static_cast<int>(Fn::bo_put) &&
-              GVT_FN_WW_MUTEX_UNLOCK == static_cast<int>(Fn::ww_mutex_unlock) &&
-              GVT_FN_SYS_EXIT == static_cast<int>(Fn::sys_exit));
+              GVT_FN_bo_put == static_cast<int>(Fn::bo_put) &&
+              GVT_FN_ww_mutex_unlock == static_cast<int>(Fn::ww_mutex_unlock) &&
+              GVT_FN_sys_exit == static_cast<int>(Fn::sys_exit));
 static_assert(static_cast<unsigned>(Tri::yes) == GVT_V_YES &&
               static_cast<unsigned>(Tri::unknown) == GVT_V_UNKNOWN &&
               static_cast<unsigned>(OptBool::no) == GVT_V_NO);

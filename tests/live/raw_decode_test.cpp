@@ -52,7 +52,7 @@ RawStatus decode(RawDecoder& d, const std::vector<uint8_t>& b, RawEvent& out) {
 }
 
 TEST(RawDecode, VmBoEventWithSnapshotAndStack) {
-  gvt_raw_event r = base_event(GVT_FN_BO_EXTOBJ_ADD, GVT_PH_ENTRY);
+  gvt_raw_event r = base_event(GVT_FN_bo_extobj_add, GVT_PH_ENTRY);
   set_v(r, GVT_A_VM_BO, 0xffff9e3a022c45a0);
   set_v(r, GVT_S_VM, 0xffff9e3a01a86600);
   set_v(r, GVT_S_REFCOUNT, static_cast<uint64_t>(-1));  // saturated: negative
@@ -92,7 +92,7 @@ TEST(RawDecode, VmBoEventWithSnapshotAndStack) {
 }
 
 TEST(RawDecode, InitCarriesNames) {
-  gvt_raw_event r = base_event(GVT_FN_GPUVM_INIT, GVT_PH_EXIT);
+  gvt_raw_event r = base_event(GVT_FN_gpuvm_init, GVT_PH_EXIT);
   set_v(r, GVT_A_GPUVM, 0x1000);
   r.present |= 1u << GVT_A_NAME | 1u << GVT_S_VM_NAME;
   std::memset(r.name, 0, sizeof r.name);
@@ -117,15 +117,15 @@ TEST(RawDecode, ReturnKinds) {
     RetKind want;
     uint64_t value;
   } cases[] = {
-      {GVT_FN_BO_CREATE, GVT_RET_PTR, 0xffff9e3a022c45a0, RetKind::addr, 0xffff9e3a022c45a0},
-      {GVT_FN_BO_FIND, GVT_RET_PTR, 0, RetKind::addr, 0},
-      {GVT_FN_BO_OBTAIN, GVT_RET_PTR, static_cast<uint64_t>(-12), RetKind::err, static_cast<uint64_t>(-12)},
+      {GVT_FN_bo_create, GVT_RET_PTR, 0xffff9e3a022c45a0, RetKind::addr, 0xffff9e3a022c45a0},
+      {GVT_FN_bo_find, GVT_RET_PTR, 0, RetKind::addr, 0},
+      {GVT_FN_bo_obtain, GVT_RET_PTR, static_cast<uint64_t>(-12), RetKind::err, static_cast<uint64_t>(-12)},
       // Only the low byte of a bool is defined by the ABI.
-      {GVT_FN_BO_PUT, GVT_RET_BOOL, 0xdeadbeef00000100, RetKind::boolean, 0},
-      {GVT_FN_BO_PUT, GVT_RET_BOOL, 0xdeadbeef00000001, RetKind::boolean, 1},
+      {GVT_FN_bo_put, GVT_RET_BOOL, 0xdeadbeef00000100, RetKind::boolean, 0},
+      {GVT_FN_bo_put, GVT_RET_BOOL, 0xdeadbeef00000001, RetKind::boolean, 1},
       // Only the low 32 bits of an int.
-      {GVT_FN_WW_MUTEX_LOCK, GVT_RET_INT, 0x12345678ffffffdd, RetKind::integer, static_cast<uint64_t>(-35)},
-      {GVT_FN_WW_MUTEX_TRYLOCK, GVT_RET_INT, 0xffffffff00000001, RetKind::integer, 1},
+      {GVT_FN_ww_mutex_lock, GVT_RET_INT, 0x12345678ffffffdd, RetKind::integer, static_cast<uint64_t>(-35)},
+      {GVT_FN_ww_mutex_trylock, GVT_RET_INT, 0xffffffff00000001, RetKind::integer, 1},
   };
   for (const Case& c : cases) {
     gvt_raw_event r = base_event(c.fn, GVT_PH_EXIT);
@@ -142,7 +142,7 @@ TEST(RawDecode, LockAndSysExitRecords) {
   RawDecoder d;
   RawEvent out;
   // Lock records end after v[RET].
-  gvt_raw_event r = base_event(GVT_FN_WW_MUTEX_UNLOCK, GVT_PH_ENTRY);
+  gvt_raw_event r = base_event(GVT_FN_ww_mutex_unlock, GVT_PH_ENTRY);
   r.hdr.size = GVT_RAW_LOCK_SIZE;
   set_v(r, GVT_A_LOCK, 0xffff9e3a01a86700);
   set_small(r, GVT_S_HELD, GVT_V_NO);
@@ -151,7 +151,7 @@ TEST(RawDecode, LockAndSysExitRecords) {
   EXPECT_EQ(out.ev.get(A_LOCK), 0xffff9e3a01a86700u);
   EXPECT_EQ(out.ev.tri(S_HELD), Tri::no);
 
-  r = base_event(GVT_FN_WW_MUTEX_LOCK, GVT_PH_EXIT);
+  r = base_event(GVT_FN_ww_mutex_lock, GVT_PH_EXIT);
   r.hdr.size = GVT_RAW_LOCK_SIZE;
   set_v(r, GVT_A_LOCK, 0xffff9e3a01a86700);
   set_v(r, GVT_A_CTX, 0);
@@ -162,7 +162,7 @@ TEST(RawDecode, LockAndSysExitRecords) {
   EXPECT_TRUE(out.ev.has(A_CTX));
   EXPECT_EQ(out.ev.ret_kind, RetKind::integer);
 
-  r = base_event(GVT_FN_SYS_EXIT, GVT_PH_ENTRY);
+  r = base_event(GVT_FN_sys_exit, GVT_PH_ENTRY);
   r.hdr.size = GVT_RAW_LOCK_SIZE;
   r.probe = 2;
   ASSERT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::ok);
@@ -174,7 +174,7 @@ TEST(RawDecode, LockAndSysExitRecords) {
 TEST(RawDecode, CommIsInternedAndStable) {
   RawDecoder d;
   RawEvent a, b;
-  gvt_raw_event r = base_event(GVT_FN_BO_PUT, GVT_PH_ENTRY);
+  gvt_raw_event r = base_event(GVT_FN_bo_put, GVT_PH_ENTRY);
   ASSERT_EQ(decode(d, bytes(r, r.hdr.size), a), RawStatus::ok);
   std::string_view first = a.ev.comm;
   std::strcpy(r.hdr.comm, "kworker/0:1");
@@ -187,7 +187,7 @@ TEST(RawDecode, CommIsInternedAndStable) {
 }
 
 TEST(RawDecode, UnalignedBuffer) {
-  gvt_raw_event r = base_event(GVT_FN_BO_PUT, GVT_PH_ENTRY);
+  gvt_raw_event r = base_event(GVT_FN_bo_put, GVT_PH_ENTRY);
   set_v(r, GVT_A_VM_BO, 0xffff9e3a022c45a0);
   std::vector<uint8_t> b(r.hdr.size + 1);
   std::memcpy(b.data() + 1, &r, r.hdr.size);
@@ -200,7 +200,7 @@ TEST(RawDecode, UnalignedBuffer) {
 TEST(RawDecode, MalformedRecordsAreRejected) {
   RawDecoder d;
   RawEvent out;
-  gvt_raw_event good = base_event(GVT_FN_BO_PUT, GVT_PH_ENTRY);
+  gvt_raw_event good = base_event(GVT_FN_bo_put, GVT_PH_ENTRY);
 
   EXPECT_EQ(d.decode(&good, 0, out), RawStatus::short_record);
   EXPECT_EQ(d.decode(&good, sizeof(gvt_raw_hdr) - 1, out), RawStatus::short_record);
@@ -251,7 +251,7 @@ TEST(RawDecode, MalformedRecordsAreRejected) {
 // The BPF side stamps each record with the global drop count; the decoder hands it on
 // and the placer reports a loss right before the first record made after it.
 TEST(RawDecode, DropSequenceIsHandedOn) {
-  gvt_raw_event r = base_event(GVT_FN_BO_PUT, GVT_PH_ENTRY);
+  gvt_raw_event r = base_event(GVT_FN_bo_put, GVT_PH_ENTRY);
   r.hdr.drop_seq = 4711;
   RawDecoder d;
   RawEvent out;

@@ -14,9 +14,7 @@ namespace {
 using namespace handlers;
 
 // Functions whose recorder emits the entry only (trace-format.md table).
-bool entry_only(Fn f) {
-  return f == Fn::gpuvm_free || f == Fn::ww_mutex_unlock || f == Fn::mutex_unlock || f == Fn::sys_exit;
-}
+bool entry_only(Fn f) { return fn_info(f).phases == FnPhases::ENTRY; }
 // Functions whose exit legitimately comes without an entry.
 bool exit_alone_ok(Fn f) {
   return f == Fn::gpuvm_init || f == Fn::va_insert || f == Fn::va_remove || is_ww_lock(f) ||
@@ -54,75 +52,22 @@ inline Task& task_of(Model& m, const Event& e) {
   return task_of_slow(m, e);
 }
 
+// One case per function of decode/fn_table.h; Handler<F> (family.h) names its handlers.
+#define GVT_ENTRY_CASE_(group, num, name, ...) \
+  case Fn::name: return Handler<Fn::name>::entry(m, e, t, f);
+#define GVT_EXIT_CASE_(group, num, name, ...) \
+  case Fn::name: return Handler<Fn::name>::exit(m, e, t, f, matched);
+
 bool dispatch_entry(Model& m, const Event& e, Task& t, Frame& f) {
   switch (e.fn) {
-    case Fn::bo_create: return create_entry(m, e, t, f);
-    case Fn::bo_obtain:
-    case Fn::bo_obtain_locked:
-    case Fn::bo_find: return obtain_entry(m, e, t, f);
-    case Fn::bo_obtain_prealloc: return prealloc_entry(m, e, t, f);
-    case Fn::bo_put:
-    case Fn::bo_put_deferred: return put_entry(m, e, t, f);
-    case Fn::bo_deferred_cleanup: return cleanup_entry(m, e, t, f);
-    case Fn::bo_extobj_add: return extobj_entry(m, e, t, f);
-    case Fn::bo_evict: return evict_entry(m, e, t, f);
-    case Fn::bo_unmap_ops_create: return unmap_ops_entry(m, e, t, f);
-    case Fn::va_link: return link_entry(m, e, t, f);
-    case Fn::va_unlink:
-    case Fn::va_unlink_defer: return unlink_entry(m, e, t, f);
-    case Fn::va_insert:
-    case Fn::va_remove: return va_tree_entry(m, e, t, f);
-    case Fn::vm_validate:
-    case Fn::vm_prepare_objects:
-    case Fn::vm_exec_lock:
-    case Fn::vm_exec_lock_array:
-    case Fn::vm_exec_lock_range: return vm_call_entry(m, e, t, f);
-    case Fn::vm_resv_add_fence: return add_fence_entry(m, e, t, f);
-    case Fn::gpuvm_init: return gpuvm_init_entry(m, e, t, f);
-    case Fn::gpuvm_put: return gpuvm_put_entry(m, e, t, f);
-    case Fn::gpuvm_free: return gpuvm_free_entry(m, e, t, f);
-    case Fn::ww_mutex_lock:
-    case Fn::ww_mutex_lock_interruptible: return ww_lock_entry(m, e, t, f);
-    case Fn::ww_mutex_trylock: return ww_trylock_entry(m, e, t, f);
-    case Fn::ww_mutex_unlock: return ww_unlock_entry(m, e, t, f);
-    case Fn::mutex_lock:
-    case Fn::mutex_lock_interruptible:
-    case Fn::mutex_lock_killable: return mutex_lock_entry(m, e, t, f);
-    case Fn::mutex_trylock: return mutex_trylock_entry(m, e, t, f);
-    case Fn::mutex_unlock: return mutex_unlock_entry(m, e, t, f);
-    case Fn::sys_exit: return sys_exit_entry(m, e, t, f);
+    GVT_FUNCTIONS(GVT_ENTRY_CASE_)
     default: return false;
   }
 }
 
 void dispatch_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) {
   switch (e.fn) {
-    case Fn::bo_create: return create_exit(m, e, t, f, matched);
-    case Fn::bo_obtain:
-    case Fn::bo_obtain_locked:
-    case Fn::bo_find: return obtain_exit(m, e, t, f, matched);
-    case Fn::bo_obtain_prealloc: return prealloc_exit(m, e, t, f, matched);
-    case Fn::bo_put:
-    case Fn::bo_put_deferred: return put_exit(m, e, t, f, matched);
-    case Fn::bo_deferred_cleanup: return cleanup_exit(m, e, t, f, matched);
-    case Fn::bo_extobj_add: return extobj_exit(m, e, t, f, matched);
-    case Fn::bo_evict: return evict_exit(m, e, t, f, matched);
-    case Fn::va_link: return link_exit(m, e, t, f, matched);
-    case Fn::va_unlink_defer: return unlink_defer_exit(m, e, t, f, matched);
-    case Fn::va_insert: return va_insert_exit(m, e, t, f, matched);
-    case Fn::va_remove: return va_remove_exit(m, e, t, f, matched);
-    case Fn::vm_exec_lock:
-    case Fn::vm_exec_lock_array:
-    case Fn::vm_exec_lock_range: return exec_lock_exit(m, e, t, f, matched);
-    case Fn::gpuvm_init: return gpuvm_init_exit(m, e, t, f, matched);
-    case Fn::gpuvm_put: return gpuvm_put_exit(m, e, t, f, matched);
-    case Fn::ww_mutex_lock:
-    case Fn::ww_mutex_lock_interruptible:
-    case Fn::ww_mutex_trylock:
-    case Fn::mutex_lock:
-    case Fn::mutex_lock_interruptible:
-    case Fn::mutex_lock_killable:
-    case Fn::mutex_trylock: return lock_exit(m, e, t, f, matched);
+    GVT_FUNCTIONS(GVT_EXIT_CASE_)
     default: return;
   }
 }

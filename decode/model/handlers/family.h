@@ -116,4 +116,58 @@ void exec_lock_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matc
 void gpuvm_init_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched);
 void gpuvm_put_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched);
 
+// Exit of a function whose exit changes nothing the model tracks.
+inline void no_exit(Model&, const Event&, Task&, const Frame&, bool) {}
+
+// ---- which handlers each traced function has ----
+// dispatch.cpp calls Handler<F> for every function of decode/fn_table.h: a function
+// without a GVT_HANDLES line below is a compile error (incomplete type Handler<F>).
+template <Fn F>
+struct Handler;
+#define GVT_HANDLES(fn_, entry_, exit_)                                                    \
+  template <>                                                                              \
+  struct Handler<Fn::fn_> {                                                                \
+    static bool entry(Model& m, const Event& e, Task& t, Frame& f) { return entry_(m, e, t, f); } \
+    static void exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) {   \
+      exit_(m, e, t, f, matched);                                                          \
+    }                                                                                      \
+  };
+
+GVT_HANDLES(gpuvm_init, gpuvm_init_entry, gpuvm_init_exit)
+GVT_HANDLES(gpuvm_put, gpuvm_put_entry, gpuvm_put_exit)
+GVT_HANDLES(gpuvm_free, gpuvm_free_entry, no_exit)
+GVT_HANDLES(bo_create, create_entry, create_exit)
+GVT_HANDLES(bo_obtain, obtain_entry, obtain_exit)
+GVT_HANDLES(bo_obtain_locked, obtain_entry, obtain_exit)
+GVT_HANDLES(bo_obtain_prealloc, prealloc_entry, prealloc_exit)
+GVT_HANDLES(bo_find, obtain_entry, obtain_exit)
+GVT_HANDLES(bo_put, put_entry, put_exit)
+GVT_HANDLES(bo_put_deferred, put_entry, put_exit)
+GVT_HANDLES(bo_deferred_cleanup, cleanup_entry, cleanup_exit)
+GVT_HANDLES(bo_extobj_add, extobj_entry, extobj_exit)
+GVT_HANDLES(bo_evict, evict_entry, evict_exit)
+GVT_HANDLES(va_link, link_entry, link_exit)
+GVT_HANDLES(va_unlink, unlink_entry, no_exit)
+GVT_HANDLES(va_unlink_defer, unlink_entry, unlink_defer_exit)
+GVT_HANDLES(va_insert, va_tree_entry, va_insert_exit)
+GVT_HANDLES(va_remove, va_tree_entry, va_remove_exit)
+GVT_HANDLES(vm_validate, vm_call_entry, no_exit)
+GVT_HANDLES(vm_prepare_objects, vm_call_entry, no_exit)
+GVT_HANDLES(vm_exec_lock, vm_call_entry, exec_lock_exit)
+GVT_HANDLES(vm_exec_lock_array, vm_call_entry, exec_lock_exit)
+GVT_HANDLES(vm_exec_lock_range, vm_call_entry, exec_lock_exit)
+GVT_HANDLES(vm_resv_add_fence, add_fence_entry, no_exit)
+GVT_HANDLES(bo_unmap_ops_create, unmap_ops_entry, no_exit)
+GVT_HANDLES(ww_mutex_lock, ww_lock_entry, lock_exit)
+GVT_HANDLES(ww_mutex_lock_interruptible, ww_lock_entry, lock_exit)
+GVT_HANDLES(ww_mutex_trylock, ww_trylock_entry, lock_exit)
+GVT_HANDLES(ww_mutex_unlock, ww_unlock_entry, no_exit)
+GVT_HANDLES(mutex_lock, mutex_lock_entry, lock_exit)
+GVT_HANDLES(mutex_lock_interruptible, mutex_lock_entry, lock_exit)
+GVT_HANDLES(mutex_lock_killable, mutex_lock_entry, lock_exit)
+GVT_HANDLES(mutex_trylock, mutex_trylock_entry, lock_exit)
+GVT_HANDLES(mutex_unlock, mutex_unlock_entry, no_exit)
+GVT_HANDLES(sys_exit, sys_exit_entry, no_exit)
+#undef GVT_HANDLES
+
 }  // namespace gvt::model::handlers
