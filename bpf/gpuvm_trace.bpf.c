@@ -11,7 +11,20 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
+#if defined(__TARGET_ARCH_arm64)
+/* arm64's uapi register block (asm/ptrace.h; a stable ABI) for bpf_tracing.h's
+ * PT_REGS_*: declared here so that the arm64 object builds on any build machine,
+ * whose asm/ headers are its own architecture's. */
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+struct pt_regs;
+#else
 #include <asm/ptrace.h>
+#endif
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
