@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 inline constexpr int kExitNoPermission = 3;   // not root, no CAP_BPF + CAP_PERFMON
 inline constexpr int kExitNoBtf = 4;          // no /sys/kernel/btf/vmlinux
@@ -25,4 +25,4 @@ class LiveError : public std::runtime_error {
   int status_;
 };
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

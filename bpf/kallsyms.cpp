@@ -8,7 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 namespace {
 
@@ -86,4 +86,4 @@ std::optional<SymbolHit> Kallsyms::lookup(uint64_t addr) const {
                    modules_[s.module]};
 }
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 struct SymbolHit {
   std::string_view name;
@@ -48,4 +48,4 @@ class Kallsyms {
   std::vector<std::string> modules_{""};
 };
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

@@ -14,7 +14,7 @@
 
 #include "bpf/errors.h"
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 namespace {
 
@@ -232,4 +232,4 @@ KernelFacts gather_facts(const FactsOptions& o) {
   return k;
 }
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

@@ -7,7 +7,7 @@
 
 #include "bpf/probe_plan.h"
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 struct FactsOptions {
   std::string sysfs = "/sys";  // root of sysfs (tests point it elsewhere)
@@ -22,4 +22,4 @@ KernelFacts gather_facts(const FactsOptions& o = {});
 // GPUVM is built into vmlinux.
 bool gpuvm_available(const FactsOptions& o = {});
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 namespace {
 
@@ -221,4 +221,4 @@ std::string find_module_file(const std::string& modroot, const std::string& rele
   return "";
 }
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

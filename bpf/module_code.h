@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 enum class CodeArch : uint8_t { x86_64, aarch64, other };
 
@@ -61,4 +61,4 @@ std::string read_module_file(const std::string& path);
 // "" when there is none.
 std::string find_module_file(const std::string& modroot, const std::string& release, std::string_view name);
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 std::string_view mech_name(Mech m) {
   switch (m) {
@@ -332,4 +332,4 @@ std::string parse_build_id_note(std::string_view b) {
   return "";
 }
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

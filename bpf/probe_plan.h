@@ -14,7 +14,7 @@
 #include "bpf/put_coverage.h"
 #include "decode/event.h"
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 enum class Mech : uint8_t { fentry, fexit, kprobe, kretprobe, raw_tracepoint };
 std::string_view mech_name(Mech m);
@@ -99,4 +99,4 @@ std::string parse_build_id_note(std::string_view bytes);
 const std::vector<std::string_view>& gpuvm_function_names();
 const std::vector<std::string_view>& lock_function_names();
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

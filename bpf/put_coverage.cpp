@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 std::string PutCoverage::convention() const {
   if (put_symbol.empty() || vm_bo_arg < 0) return "";
@@ -756,4 +756,4 @@ PutCoverage analyse_module(const std::string& modroot, const std::string& releas
   return done(std::move(r));
 }
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

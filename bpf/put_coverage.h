@@ -20,7 +20,7 @@
 
 #include "bpf/module_code.h"
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 struct PutCoverage {
   bool complete = false;
@@ -61,4 +61,4 @@ PutCoverage analyse_module(const std::string& modroot, const std::string& releas
 // model reconstructs from their own entry/exit events.
 const std::vector<std::string>& inline_put_roles();
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

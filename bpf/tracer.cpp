@@ -30,7 +30,7 @@
 #include "decode/raw_decode.h"
 #include "gpuvm_trace.skel.h"
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 void warn(const std::string& msg) {
   std::fflush(stdout);
@@ -364,10 +364,7 @@ struct Tracer::Impl {
       links.emplace_back(l);
       link_is_kprobe.push_back(pp.mech == Mech::kprobe || pp.mech == Mech::kretprobe);
     }
-    for (const PlannedProbe& pp : plan.probes) {
-      if (pp.mech == Mech::raw_tracepoint) continue;
-      if (pp.symbol != fn_name(pp.fn)) symbol_of[static_cast<size_t>(pp.fn)] = pp.symbol;
-    }
+    for (const FnInfo& f : kFunctions) symbol_of[static_cast<size_t>(f.fn)] = plan.symbol_for(f.fn);
     ring.reset(ring_buffer__new(bpf_map__fd(skel->maps.rb), &Impl::on_sample, this, nullptr));
     if (!ring)
       throw LiveError(kExitRuntime, fmt::format("cannot open the ring buffer: {}", std::strerror(errno)));
@@ -656,4 +653,4 @@ std::string Tracer::loss_explanation() const {
   return Impl::explain(t);
 }
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

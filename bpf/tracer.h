@@ -14,7 +14,7 @@
 #include "bpf/probe_plan.h"
 #include "decode/event.h"
 
-namespace gvt::live {
+namespace gvt::bpf {
 
 // Which GPUVM records carry a kernel stack. `needed`: those a finding may cite
 // (decided in the BPF program, see stack_needed() there); unwinding is most of a
@@ -74,4 +74,4 @@ class Tracer {
 // CAP_PERFMON in the effective set).
 bool have_bpf_privileges();
 
-}  // namespace gvt::live
+}  // namespace gvt::bpf

@@ -36,7 +36,7 @@
 namespace gvt::cli {
 namespace {
 
-using namespace gvt::live;
+using namespace gvt::bpf;
 using Clock = std::chrono::steady_clock;
 static_assert(kExitWrite == kExitRuntime, "one exit status for write errors in every subcommand");
 

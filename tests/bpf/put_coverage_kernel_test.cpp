@@ -19,7 +19,7 @@
 #include "bpf/probe_plan.h"
 #include "bpf/put_coverage.h"
 
-using namespace gvt::live;
+using namespace gvt::bpf;
 
 namespace {
 
@@ -111,7 +111,7 @@ TEST(PutCoverageKernel, FactsAndPlanFromTheModuleFile) {
   fs::create_directories(root / "sys/module/drm_gpuvm/notes");
   fs::copy_file("/sys/kernel/btf/vmlinux", root / "sys/kernel/btf/vmlinux");
   std::ofstream(root / "sys/module/drm_gpuvm/initstate") << "live\n";
-  fs::copy_file(GVT_LIVE_TEST_DATA "/k612_build_id.note", root / "sys/module/drm_gpuvm/notes/.note.gnu.build-id");
+  fs::copy_file(GVT_BPF_TEST_DATA "/k612_build_id.note", root / "sys/module/drm_gpuvm/notes/.note.gnu.build-id");
   const fs::path drm = root / "modules" / u.release / "kernel/drivers/gpu/drm";
   fs::create_directories(drm);
   fs::create_symlink(ks["6.12"].path, drm / "drm_gpuvm.ko.xz");

@@ -10,7 +10,7 @@
 #include "bpf/errors.h"
 #include "bpf/kernel_facts.h"
 
-namespace gvt::live {
+namespace gvt::bpf {
 namespace {
 
 namespace fs = std::filesystem;
@@ -66,4 +66,4 @@ TEST(KernelFacts, HostWithoutGpuvm) {
 }
 
 }  // namespace
-}  // namespace gvt::live
+}  // namespace gvt::bpf

@@ -3,13 +3,13 @@
 
 #include "bpf/kallsyms.h"
 
-namespace gvt::live {
+namespace gvt::bpf {
 namespace {
 
 Kallsyms fixture() {
   Kallsyms k;
   std::string err;
-  EXPECT_TRUE(k.load(GVT_LIVE_TEST_DATA "/kallsyms.txt", &err)) << err;
+  EXPECT_TRUE(k.load(GVT_BPF_TEST_DATA "/kallsyms.txt", &err)) << err;
   return k;
 }
 
@@ -76,4 +76,4 @@ TEST(Kallsyms, UnknownAddresses) {
 }
 
 }  // namespace
-}  // namespace gvt::live
+}  // namespace gvt::bpf

@@ -8,7 +8,7 @@
 
 #include "bpf/probe_plan.h"
 
-namespace gvt::live {
+namespace gvt::bpf {
 namespace {
 
 std::string slurp(const std::string& p) {
@@ -27,10 +27,10 @@ KernelFacts k612() {
   KernelFacts k;
   k.release = "6.12.95+deb12-amd64";
   k.gpuvm_present = true;
-  k.build_id = parse_build_id_note(slurp(GVT_LIVE_TEST_DATA "/k612_build_id.note"));
+  k.build_id = parse_build_id_note(slurp(GVT_BPF_TEST_DATA "/k612_build_id.note"));
   k.have_filter_functions = true;
-  parse_filter_functions(slurp(GVT_LIVE_TEST_DATA "/k612_available_filter_functions.txt"), "drm_gpuvm", k);
-  std::istringstream btf(slurp(GVT_LIVE_TEST_DATA "/k612_gpuvm_btf_funcs.txt"));
+  parse_filter_functions(slurp(GVT_BPF_TEST_DATA "/k612_available_filter_functions.txt"), "drm_gpuvm", k);
+  std::istringstream btf(slurp(GVT_BPF_TEST_DATA "/k612_gpuvm_btf_funcs.txt"));
   for (std::string n; std::getline(btf, n);)
     if (!n.empty()) k.gpuvm_btf.insert(n);
   for (auto n : lock_function_names()) k.vmlinux_btf.emplace(n);
@@ -63,7 +63,7 @@ bool skipped(const Plan& p, std::string_view sym) {
 }
 
 TEST(ProbePlan, BuildIdNote) {
-  EXPECT_EQ(parse_build_id_note(slurp(GVT_LIVE_TEST_DATA "/k612_build_id.note")), kK612BuildId);
+  EXPECT_EQ(parse_build_id_note(slurp(GVT_BPF_TEST_DATA "/k612_build_id.note")), kK612BuildId);
   EXPECT_EQ(parse_build_id_note(""), "");
   EXPECT_EQ(parse_build_id_note(std::string("\x04\0\0\0\x40\0\0\0\x03\0\0\0GNU\0", 16)), "");  // truncated
 }
@@ -300,4 +300,4 @@ TEST(ProbePlan, MissingRequiredFunctionsAndModule) {
 }
 
 }  // namespace
-}  // namespace gvt::live
+}  // namespace gvt::bpf

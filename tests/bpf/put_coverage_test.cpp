@@ -14,7 +14,7 @@
 #include "bpf/put_coverage.h"
 
 namespace fs = std::filesystem;
-using namespace gvt::live;
+using namespace gvt::bpf;
 
 namespace {
 
