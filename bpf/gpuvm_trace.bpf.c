@@ -7,6 +7,13 @@
  * (bpf_program__set_attach_target / attach_kprobe), so one object serves every
  * kernel. All memory reads are CO-RE probe reads: a failed read leaves the field
  * absent (unknown), never guessed.
+ *
+ * Why one ~900-line file: it is one BPF object (one skeleton, one set of maps), and
+ * its helpers are static __always_inline so that each program keeps only the branch
+ * of its constant `fn`; splitting it would need BPF static linking (bpftool gen
+ * object) for no gain in what a reader must hold in mind. The sections below run
+ * maps -> snapshot readers -> record emission -> GPUVM calls -> lock calls -> the
+ * programs generated from decode/fn_table.h.
  */
 #include <stdbool.h>
 #include <linux/types.h>
