@@ -67,7 +67,9 @@ depends=$(dpkg-deb -f "$deb" Depends)
 [[ -n $depends ]] || die "the .deb has no Depends (shlibdeps did not run?)"
 # Each shared library the binary needs must be covered by a package in Depends.
 for lib in $(objdump -p "$bin" | awk '/NEEDED/ {print $2}'); do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+  # awk reads to the end: an early exit would kill ldconfig with SIGPIPE, and pipefail
+  # would fail the test at random.
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !p {print $NF; p = 1}')
   [[ -n $path ]] || continue
   pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) || true
   [[ -n $pkg ]] || pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
