@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The one ring-buffer record layout, shared by the BPF programs (gpuvm_trace.bpf.c)
- * and user space (decode/raw_decode.cpp). Plain C with fixed-width types only, so
+ * and user space (bpf/raw_decode.cpp). Plain C with fixed-width types only, so
  * both clang -target bpf and g++ see the same bytes.
  *
  * Field and small-field numbering deliberately equals gvt::Field / gvt::Small of
  * decode/event.h: the decoder copies the bitmaps as they are, and
- * decode/raw_decode.cpp static_asserts the correspondence.
+ * bpf/raw_decode.cpp static_asserts the correspondence.
  */
 #ifndef GPUVM_TRACE_H
 #define GPUVM_TRACE_H

@@ -12,7 +12,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/errors.h"
+#include "bpf/error.h"
 
 namespace gvt::bpf {
 
@@ -170,11 +170,11 @@ KernelFacts gather_facts(const FactsOptions& o) {
 
   const std::string vmlinux_path = o.sysfs + "/kernel/btf/vmlinux";
   if (!exists(vmlinux_path))
-    throw LiveError(kExitNoBtf, "no kernel BTF at " + vmlinux_path +
+    throw LiveError(Failure::no_btf, "no kernel BTF at " + vmlinux_path +
                                     ": boot a kernel built with CONFIG_DEBUG_INFO_BTF=y");
   BtfPtr vm(btf__parse_raw(vmlinux_path.c_str()));
   if (!vm)
-    throw LiveError(kExitNoBtf, "cannot parse kernel BTF at " + vmlinux_path +
+    throw LiveError(Failure::no_btf, "cannot parse kernel BTF at " + vmlinux_path +
                                     ": check that the kernel's BTF is readable");
   for (auto n : lock_function_names())
     if (has_func(vm.get(), n)) k.vmlinux_btf.emplace(n);

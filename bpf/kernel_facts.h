@@ -14,7 +14,7 @@ struct FactsOptions {
   std::string modroot = "/lib/modules";  // where the module files of each release live
 };
 
-// Throws LiveError: no vmlinux BTF (kExitNoBtf). A missing drm_gpuvm is not an
+// Throws LiveError: no vmlinux BTF (Failure::no_btf). A missing drm_gpuvm is not an
 // error here: facts.gpuvm_present says so and the caller decides (--wait-module).
 KernelFacts gather_facts(const FactsOptions& o = {});
 

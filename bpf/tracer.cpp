@@ -24,18 +24,13 @@
 #include <fmt/format.h>
 #include <tsl/robin_map.h>
 
-#include "bpf/errors.h"
+#include "bpf/error.h"
 #include "bpf/gpuvm_trace.h"
 #include "bpf/kallsyms.h"
-#include "decode/raw_decode.h"
+#include "bpf/raw_decode.h"
 #include "gpuvm_trace.skel.h"
 
 namespace gvt::bpf {
-
-void warn(const std::string& msg) {
-  std::fflush(stdout);
-  std::fprintf(stderr, "gpuvm-trace: warning: %s\n", msg.c_str());
-}
 
 bool have_bpf_privileges() {
   if (geteuid() == 0) return true;
@@ -229,7 +224,7 @@ struct Tracer::Impl {
     auto table = std::make_shared<Kallsyms>();
     std::string err;
     if (!table->load("/proc/kallsyms", &err)) {
-      warn(err + ": stacks will not be symbolized");
+      opts.warn(err + ": stacks will not be symbolized");
       return;
     }
     std::lock_guard lk(ksyms_mu);
@@ -261,7 +256,7 @@ struct Tracer::Impl {
     libbpf_set_print(libbpf_print);
     skel.reset(gpuvm_trace_bpf__open());
     if (!skel)
-      throw LiveError(kExitRuntime, fmt::format("cannot open the BPF object: {}", std::strerror(errno)));
+      throw LiveError(Failure::runtime, fmt::format("cannot open the BPF object: {}", std::strerror(errno)));
 
     uint32_t cfg = 0;
     if (opts.all_locks) cfg |= GVT_CFG_ALL_LOCKS;
@@ -279,19 +274,19 @@ struct Tracer::Impl {
     uint64_t bytes = static_cast<uint64_t>(::getpagesize());
     while (bytes < static_cast<uint64_t>(opts.ringbuf_kb) << 10) bytes <<= 1;
     if (bpf_map__set_max_entries(skel->maps.rb, static_cast<uint32_t>(bytes)))
-      throw LiveError(kExitRuntime, "cannot size the ring buffer: try a smaller --ringbuf-mb");
+      throw LiveError(Failure::runtime, "cannot size the ring buffer: try a smaller --ringbuf-mb");
 
     bpf_program* p;
     bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
     for (const PlannedProbe& pp : plan.probes) {
       bpf_program* pr = prog(pp.mech, pp.fn);
-      if (!pr) throw LiveError(kExitRuntime, fmt::format("internal: no BPF program for {} {}", mech_name(pp.mech), pp.symbol));
+      if (!pr) throw LiveError(Failure::runtime, fmt::format("internal: no BPF program for {} {}", mech_name(pp.mech), pp.symbol));
       bpf_program__set_autoload(pr, true);
       if (pp.multi && bpf_program__set_expected_attach_type(pr, BPF_TRACE_KPROBE_MULTI))
-        throw LiveError(kExitRuntime, fmt::format("internal: cannot make {} a kprobe.multi program", pp.symbol));
+        throw LiveError(Failure::runtime, fmt::format("internal: cannot make {} a kprobe.multi program", pp.symbol));
       if (pp.mech == Mech::fentry || pp.mech == Mech::fexit) {
         if (int err = bpf_program__set_attach_target(pr, 0, pp.symbol.c_str()))
-          throw LiveError(kExitMissingFunction,
+          throw LiveError(Failure::missing_function,
                           fmt::format("cannot target {} ({}): is the drm_gpuvm module's BTF loaded? try -k",
                                       pp.symbol, std::strerror(-err)));
       }
@@ -299,19 +294,19 @@ struct Tracer::Impl {
     if (int err = gpuvm_trace_bpf__load(skel.get())) {
       std::string excerpt = verifier_excerpt(g_libbpf_log, 20);
       if (err == -EPERM && !have_bpf_privileges())
-        throw LiveError(kExitNoPermission,
+        throw LiveError(Failure::no_permission,
                         "loading BPF programs was refused (EPERM): run as root or with CAP_BPF and CAP_PERFMON");
       if (err == -EPERM)
-        throw LiveError(kExitRuntime,
+        throw LiveError(Failure::runtime,
                         "the kernel refused to load tracing programs (EPERM) despite CAP_BPF/CAP_PERFMON: "
                         "it may lack BPF trampolines (fentry) or restrict BPF; try -k, or -v for details");
       if (!excerpt.empty()) {
         if (opts.verbose) std::fprintf(stderr, "%s", excerpt.c_str());
-        throw LiveError(kExitVerifier,
+        throw LiveError(Failure::verifier,
                         fmt::format("the BPF verifier rejected a program ({}): rerun with -v for its log, "
                                     "or try -k (kprobes)", std::strerror(-err)));
       }
-      throw LiveError(kExitRuntime,
+      throw LiveError(Failure::runtime,
                       fmt::format("loading the BPF object failed ({}): rerun with -v for libbpf's messages",
                                   std::strerror(-err)));
     }
@@ -345,13 +340,13 @@ struct Tracer::Impl {
         std::string what = fmt::format("{} {}{}", mech_name(pp.mech), pp.symbol,
                                        pp.module.empty() ? "" : " [" + pp.module + "]");
         if (err == EPERM || err == EACCES)
-          throw LiveError(kExitNoPermission, fmt::format("attaching {} was refused ({}): run as root", what,
+          throw LiveError(Failure::no_permission, fmt::format("attaching {} was refused ({}): run as root", what,
                                                          std::strerror(err)));
         if (required_fn(pp.fn))
-          throw LiveError(kExitMissingFunction, fmt::format("cannot attach {} ({}): required to follow "
+          throw LiveError(Failure::missing_function, fmt::format("cannot attach {} ({}): required to follow "
                                                             "vm_bo lifecycles; check that drm_gpuvm is loaded "
                                                             "and try -k", what, std::strerror(err)));
-        warn(fmt::format("cannot attach {} ({}); continuing without it", what, std::strerror(err)));
+        opts.warn(fmt::format("cannot attach {} ({}); continuing without it", what, std::strerror(err)));
         if (is_lock(pp.fn)) locks_complete = false;
         const auto& inl = facts.put_analysis ? facts.put_analysis->inline_puts : std::vector<std::string>{};
         if (pp.fn == Fn::bo_put || pp.fn == Fn::bo_put_deferred || pp.fn == Fn::va_unlink_defer ||
@@ -367,9 +362,9 @@ struct Tracer::Impl {
     for (const FnInfo& f : kFunctions) symbol_of[static_cast<size_t>(f.fn)] = plan.symbol_for(f.fn);
     ring.reset(ring_buffer__new(bpf_map__fd(skel->maps.rb), &Impl::on_sample, this, nullptr));
     if (!ring)
-      throw LiveError(kExitRuntime, fmt::format("cannot open the ring buffer: {}", std::strerror(errno)));
+      throw LiveError(Failure::runtime, fmt::format("cannot open the ring buffer: {}", std::strerror(errno)));
     if (!skel->bss)
-      throw LiveError(kExitRuntime, "the BPF object's global data is not mapped (kernel without BPF_F_MMAPABLE?)");
+      throw LiveError(Failure::runtime, "the BPF object's global data is not mapped (kernel without BPF_F_MMAPABLE?)");
   }
 
   static int on_sample(void* ctx, void* data, size_t size) {
@@ -422,7 +417,7 @@ struct Tracer::Impl {
   void handle(const void* data, size_t size) {
     RawStatus st = decoder.decode(data, size, raw);
     if (st != RawStatus::ok) {
-      if (n_bad++ == 0) warn(fmt::format("skipping malformed ring-buffer record: {}", raw_status_text(st)));
+      if (n_bad++ == 0) opts.warn(fmt::format("skipping malformed ring-buffer record: {}", raw_status_text(st)));
       return;
     }
     // Records were dropped before this one was made: the model must learn of the gap
@@ -576,7 +571,7 @@ struct Tracer::Impl {
       d.skipped -= std::min(d.skipped, warned_totals.skipped);
       warned_totals = t;
       std::string why = explain(d);
-      warn(fmt::format("{} events lost: findings on the affected objects become unknown{}{}", unwarned_lost,
+      opts.warn(fmt::format("{} events lost: findings on the affected objects become unknown{}{}", unwarned_lost,
                        why.empty() ? "" : ": ", why));
       unwarned_lost = 0;
     }
@@ -601,6 +596,7 @@ struct Tracer::Impl {
 
 Tracer::Tracer(const TracerOptions& o, const KernelFacts& k, const Plan& p)
     : impl_(std::make_unique<Impl>(o, k, p)) {
+  if (!o.warn) throw LiveError(Failure::runtime, "internal: TracerOptions::warn is not set");
   impl_->open_and_load();
   impl_->attach_all();
 }
@@ -631,7 +627,7 @@ void Tracer::poll(RecordSink& sink, int timeout_ms) {
   // read here: poll consumes nothing when it times out.
   if (n >= 0 || n == -EINTR) n = ring_buffer__consume(impl_->ring.get());
   if (n < 0 && n != -EINTR)
-    throw LiveError(kExitRuntime, fmt::format("reading the ring buffer failed: {}", std::strerror(-n)));
+    throw LiveError(Failure::runtime, fmt::format("reading the ring buffer failed: {}", std::strerror(-n)));
   // Records placed their own losses while they were read; what is left has no
   // record after it yet. A poll without wait is a final drain: skip counts too.
   impl_->deliver_losses(timeout_ms == 0);

@@ -30,14 +30,14 @@ struct TracerOptions {
   uint32_t filter_tgid = 0;   // 0 = none
   bool filter_tree = false;   // also the descendants of filter_tgid (-c)
   std::string comm;           // "" = none
+  // Where the tracer's warnings for the user go (lost events, a probe that did not
+  // attach): the caller decides how to show them. Called from the tracer's threads.
+  std::function<void(const std::string&)> warn;
 };
-
-// Warnings for the user go through this (stderr, "gpuvm-trace: warning: ...").
-void warn(const std::string& msg);
 
 class Tracer {
  public:
-  // Opens, loads and attaches; throws LiveError with the exit status of bpf/errors.h.
+  // Opens, loads and attaches; throws LiveError naming the cause (bpf/error.h).
   Tracer(const TracerOptions& o, const KernelFacts& k, const Plan& p);
   ~Tracer();
   Tracer(const Tracer&) = delete;

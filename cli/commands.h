@@ -5,16 +5,9 @@
 
 #include <CLI/CLI.hpp>
 
-namespace gvt::cli {
+#include "cli/exit_status.h"
 
-// Exit statuses shared by every subcommand (trace-format.md): 0 clean, 1 findings at
-// or above --fail-on, 2 usage or input error.
-inline constexpr int kExitClean = 0;
-inline constexpr int kExitFindings = 1;
-inline constexpr int kExitUsage = 2;
-// Writing the output failed (disk full, closed pipe): the same status `live` and
-// `record` use for run-time failures (bpf/errors.h kExitRuntime), in every subcommand.
-inline constexpr int kExitWrite = 8;
+namespace gvt::cli {
 
 // The offline subcommands (cli/): lint, replay, convert. Each callback stores its
 // exit status in `exit_status`.

@@ -77,6 +77,11 @@ void print_error(std::string_view msg) {
   fmt::print(stderr, "gpuvm-trace: {}\n", safe_text(msg));
 }
 
+void warn(const std::string& msg) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "gpuvm-trace: warning: %s\n", msg.c_str());
+}
+
 namespace {
 int g_stdout_errno = 0;  // first failed flush of stdout
 }  // namespace

@@ -41,6 +41,9 @@ bool report_read_result(const ReadResult& r, std::string_view path);
 // One-line error on stderr: "gpuvm-trace: <msg>".
 void print_error(std::string_view msg);
 
+// One-line warning on stderr: "gpuvm-trace: warning: <msg>".
+void warn(const std::string& msg);
+
 // Flushes `out`, remembering the errno of the first failed flush of stdout: stdio
 // keeps only an error flag, and by the time the command ends errno says nothing.
 void flush_out(std::FILE* out);

@@ -20,7 +20,7 @@
 
 #include <fmt/format.h>
 
-#include "bpf/errors.h"
+#include "bpf/error.h"
 #include "bpf/kernel_facts.h"
 #include "bpf/probe_plan.h"
 #include "bpf/tracer.h"
@@ -38,7 +38,17 @@ namespace {
 
 using namespace gvt::bpf;
 using Clock = std::chrono::steady_clock;
-static_assert(kExitWrite == kExitRuntime, "one exit status for write errors in every subcommand");
+int exit_status_of(Failure f) {
+  switch (f) {
+    case Failure::no_permission: return kExitNoPermission;
+    case Failure::no_btf: return kExitNoBtf;
+    case Failure::no_module: return kExitNoModule;
+    case Failure::missing_function: return kExitMissingFunction;
+    case Failure::verifier: return kExitVerifier;
+    case Failure::runtime: return kExitRuntime;
+  }
+  return kExitRuntime;
+}
 
 struct LiveArgs {
   bool record = false;
@@ -104,9 +114,9 @@ class Child {
   explicit Child(const std::string& cmd) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
-      throw LiveError(kExitRuntime, fmt::format("pipe: {}", std::strerror(errno)));
+      throw LiveError(Failure::runtime, fmt::format("pipe: {}", std::strerror(errno)));
     pid_ = fork();
-    if (pid_ < 0) throw LiveError(kExitRuntime, fmt::format("fork: {}", std::strerror(errno)));
+    if (pid_ < 0) throw LiveError(Failure::runtime, fmt::format("fork: {}", std::strerror(errno)));
     if (pid_ == 0) {
       signal(SIGINT, SIG_DFL);
       signal(SIGTERM, SIG_DFL);
@@ -134,7 +144,7 @@ class Child {
   pid_t pid() const { return pid_; }
   void start() {
     char go = 1;
-    if (write(go_fd_, &go, 1) != 1) throw LiveError(kExitRuntime, "cannot start the -c command");
+    if (write(go_fd_, &go, 1) != 1) throw LiveError(Failure::runtime, "cannot start the -c command");
     close(go_fd_);
     go_fd_ = -1;
   }
@@ -221,19 +231,19 @@ int run(const LiveArgs& a) {
 
   try {
     if (!a.dry_run && !have_bpf_privileges())
-      throw LiveError(kExitNoPermission,
+      throw LiveError(Failure::no_permission,
                       "tracing needs root or CAP_BPF and CAP_PERFMON: run with sudo (--dry-run works without)");
 
     KernelFacts facts = gather_facts();
     if (!facts.gpuvm_present && wait) {
       if (!wait_for_module(wait_s))
-        throw LiveError(kExitNoModule, g_stop ? "interrupted while waiting for drm_gpuvm"
+        throw LiveError(Failure::no_module, g_stop ? "interrupted while waiting for drm_gpuvm"
                                               : "drm_gpuvm was not loaded in time: load the driver "
                                                 "(modprobe drm_gpuvm) or wait longer");
       facts = gather_facts();
     }
     if (!facts.gpuvm_present)
-      throw LiveError(kExitNoModule,
+      throw LiveError(Failure::no_module,
                       "drm_gpuvm is not loaded: modprobe drm_gpuvm (or load the driver using it), "
                       "or pass --wait-module");
 
@@ -245,7 +255,7 @@ int run(const LiveArgs& a) {
       return plan.missing.empty() ? kExitClean : kExitMissingFunction;
     }
     if (!plan.missing.empty())
-      throw LiveError(kExitMissingFunction,
+      throw LiveError(Failure::missing_function,
                       fmt::format("required function(s) cannot be probed: {} (see --dry-run); is this "
                                   "drm_gpuvm built with ftrace support?",
                                   fmt::join(plan.missing, ", ")));
@@ -267,6 +277,7 @@ int run(const LiveArgs& a) {
     to.verbose = a.verbose;
     to.ringbuf_kb = a.ringbuf_kb ? a.ringbuf_kb : a.ringbuf_mb << 10;
     to.comm = a.comm;
+    to.warn = [](const std::string& msg) { warn(msg); };
     if (a.pid > 0) to.filter_tgid = static_cast<uint32_t>(a.pid);
     if (!a.command.empty()) {
       child = std::make_unique<Child>(a.command);
@@ -372,7 +383,7 @@ int run(const LiveArgs& a) {
     return findings_exit_status(checker->summary(), Severity::error);
   } catch (const LiveError& e) {
     print_error(e.what());
-    return e.status();
+    return exit_status_of(e.cause());
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRuntime;

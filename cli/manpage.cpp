@@ -48,8 +48,7 @@ std::vector<const CLI::App*> visible_subcommands(const CLI::App& app) {
   return v;
 }
 
-// Exit statuses: lint's (commands.h) and the live tracer's (bpf/errors.h), with the
-// meaning README's table gives them.
+// Exit statuses (cli/exit_status.h), with the meaning README's table gives them.
 struct ExitRow {
   int code;
   std::string_view meaning;
@@ -58,12 +57,12 @@ constexpr ExitRow kExits[] = {
     {kExitClean, "no finding at or above --fail-on (default error); other subcommands: success"},
     {kExitFindings, "at least one finding at or above --fail-on"},
     {kExitUsage, "usage error or bad input (unreadable file, malformed line without --keep-going, unsupported trace version, unknown rule)"},
-    {3, "live/record: not root, or missing CAP_BPF + CAP_PERFMON"},
-    {4, "live/record: no kernel BTF"},
-    {5, "live/record: drm_gpuvm not loaded (use --wait-module)"},
-    {6, "live/record: a required kernel function cannot be probed"},
-    {7, "live/record: the BPF verifier rejected a program (-v shows its log)"},
-    {8, "live/record: other run-time failure"},
+    {kExitNoPermission, "live/record: not root, or missing CAP_BPF + CAP_PERFMON"},
+    {kExitNoBtf, "live/record: no kernel BTF"},
+    {kExitNoModule, "live/record: drm_gpuvm not loaded (use --wait-module)"},
+    {kExitMissingFunction, "live/record: a required kernel function cannot be probed"},
+    {kExitVerifier, "live/record: the BPF verifier rejected a program (-v shows its log)"},
+    {kExitRuntime, "live/record: other run-time failure"},
 };
 
 std::string man_page(const CLI::App& app) {

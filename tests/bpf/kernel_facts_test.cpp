@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bpf/errors.h"
+#include "bpf/error.h"
 #include "bpf/kernel_facts.h"
 
 namespace gvt::bpf {
@@ -31,7 +31,7 @@ TEST(KernelFacts, NoVmlinuxBtfIsExit4) {
     gather_facts({s.root.string()});
     FAIL() << "expected LiveError";
   } catch (const LiveError& e) {
-    EXPECT_EQ(e.status(), kExitNoBtf);
+    EXPECT_EQ(e.cause(), Failure::no_btf);
     EXPECT_NE(std::string(e.what()).find("CONFIG_DEBUG_INFO_BTF"), std::string::npos);
   }
 }
@@ -43,7 +43,7 @@ TEST(KernelFacts, GarbageBtfIsExit4) {
     gather_facts({s.root.string()});
     FAIL() << "expected LiveError";
   } catch (const LiveError& e) {
-    EXPECT_EQ(e.status(), kExitNoBtf);
+    EXPECT_EQ(e.cause(), Failure::no_btf);
   }
 }
 

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "bpf/gpuvm_trace.h"
-#include "decode/raw_decode.h"
+#include "bpf/raw_decode.h"
 
 namespace gvt {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include "decode/raw_decode.h"
+#include "bpf/raw_decode.h"
 
 #include <cstddef>
 #include <cstring>
