@@ -11,8 +11,6 @@
 
 namespace gvt::cli {
 
-std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
-
 namespace {
 
 void append_kv_str(std::string& out, std::string_view key, std::string_view val) {

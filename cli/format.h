@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "decode/event.h"
+#include "decode/json_text.h"
 #include "decode/model/checker.h"
 #include "decode/model/finding.h"
 
@@ -25,9 +26,6 @@ struct Style {
   std::string_view dim() const { return on ? "\x1b[2m" : ""; }
   std::string_view reset() const { return on ? "\x1b[0m" : ""; }
 };
-
-// Kernel address form of trace-format.md: lowercase hex with 0x.
-std::string hex(uint64_t v);
 
 // "sym [module]" of trace-format.md's findings stream; the address when no symbol.
 std::string frame_text(const Frame& f);

@@ -89,6 +89,16 @@ void append_i64(std::string& out, int64_t v) {
   out.append(buf, r.ptr);
 }
 
+}  // namespace gvt::json
+
+std::string gvt::hex(uint64_t v) {
+  char buf[20] = {'0', 'x'};
+  auto r = std::to_chars(buf + 2, buf + sizeof buf, v, 16);  // lowercase digits
+  return {buf, r.ptr};
+}
+
+namespace gvt::json {
+
 void append_addr(std::string& out, uint64_t a) {
   char buf[24] = {'"', '0', 'x'};
   auto r = std::to_chars(buf + 3, buf + sizeof buf - 1, a, 16);  // lowercase digits

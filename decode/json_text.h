@@ -9,6 +9,14 @@
 
 #include "decode/event.h"
 
+namespace gvt {
+
+// "0x1f": a kernel address the way traces write it (lowercase hex, no leading zeros),
+// for messages and reports; append_addr below is the same text quoted.
+std::string hex(uint64_t v);
+
+}  // namespace gvt
+
 namespace gvt::json {
 
 // Each appends one record WITHOUT the trailing newline.

@@ -12,8 +12,6 @@ namespace gvt::model {
 constexpr uint32_t kResvProtected = 1u << 0;
 constexpr uint32_t kImmediateMode = 1u << 1;  // only when features.immediate_mode
 
-std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
-
 std::string_view kname(K k) {
   return k == K::yes ? "yes" : k == K::no ? "no" : "unknown";
 }

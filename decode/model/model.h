@@ -13,6 +13,7 @@
 #include <tsl/robin_map.h>
 
 #include "decode/event.h"
+#include "decode/json_text.h"
 #include "decode/model/checker.h"
 #include "decode/model/finding.h"
 #include "decode/model/lifecycle.h"
@@ -196,8 +197,6 @@ class Model : public LifecycleEvents {
   void lifecycle_ended(uint64_t addr, uint32_t gen, const Attrs& a) override;
 };
 
-// Formats an address the way traces write it.
-std::string hex(uint64_t v);
 std::string_view kname(K k);
 
 }  // namespace gvt::model

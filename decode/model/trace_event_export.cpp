@@ -24,10 +24,9 @@ constexpr int kPidLocks = 2;
 constexpr int kPidFindings = 3;
 constexpr uint32_t kFindingsTid = 1;
 
-std::string hexs(uint64_t v) { return fmt::format("0x{:x}", v); }
 
 std::string frame_text(const Frame& f) {
-  std::string s = f.sym.empty() ? hexs(f.addr) : f.sym;
+  std::string s = f.sym.empty() ? hex(f.addr) : f.sym;
   if (!f.module.empty()) s += fmt::format(" [{}]", f.module);
   return s;
 }
@@ -145,9 +144,9 @@ struct TraceEventExporter::Impl : FindingSink, TransitionObserver {
     l.gen = gen;
     l.start_ts = ts;
     l.open = true;
-    meta(kPidVmBos, l.track.tid, "thread_name", fmt::format("vm_bo {}#{}", hexs(addr), gen));
+    meta(kPidVmBos, l.track.tid, "thread_name", fmt::format("vm_bo {}#{}", hex(addr), gen));
     std::string a;
-    kv(a, "vm_bo", hexs(addr));
+    kv(a, "vm_bo", hex(addr));
     kn(a, "gen", gen);
     phase_event("B", kPidVmBos, l.track, ts, "vm_bo life", "vm_bo", a);
     return l;
@@ -162,9 +161,9 @@ struct TraceEventExporter::Impl : FindingSink, TransitionObserver {
     static constexpr std::pair<Field, std::string_view> kArgs[] = {
         {A_VM_BO, "vm_bo"}, {A_GPUVM, "gpuvm"}, {A_OBJ, "obj"}, {A_VA, "va"}, {A_LOCK, "lock"}};
     for (auto [f, name] : kArgs)
-      if (e.has(f)) kv(a, name, hexs(e.get(f)));
+      if (e.has(f)) kv(a, name, hex(e.get(f)));
     if (e.has(RET)) {
-      if (e.ret_kind == RetKind::addr) kv(a, "ret", hexs(e.get(RET)));
+      if (e.ret_kind == RetKind::addr) kv(a, "ret", hex(e.get(RET)));
       else kv(a, "ret", fmt::format("{}", e.ret_int()));
     }
     if (e.has(S_REFCOUNT)) kv(a, "refcount", fmt::format("{}", e.sget(S_REFCOUNT)));
@@ -187,20 +186,20 @@ struct TraceEventExporter::Impl : FindingSink, TransitionObserver {
     Hold& h = it->second;
     if (fresh) {
       h.track.tid = next_tid++;
-      h.label = fmt::format("task {} ({}) lock {}", e.tid, e.comm, hexs(lock));
+      h.label = fmt::format("task {} ({}) lock {}", e.tid, e.comm, hex(lock));
       meta(kPidLocks, h.track.tid, "thread_name", h.label);
     }
     if (acquire && !h.open) {
       std::string a;
-      kv(a, "lock", hexs(lock));
+      kv(a, "lock", hex(lock));
       kv(a, "fn", fn_name(e.fn));
       kn(a, "tid", static_cast<uint64_t>(e.tid));
       kv(a, "comm", e.comm);
       if (e.line) kn(a, "line", e.line);
-      phase_event("B", kPidLocks, h.track, e.ts, fmt::format("held {}", hexs(lock)), "lock", a);
+      phase_event("B", kPidLocks, h.track, e.ts, fmt::format("held {}", hex(lock)), "lock", a);
       h.open = true;
     } else if (release && h.open) {
-      phase_event("E", kPidLocks, h.track, e.ts, fmt::format("held {}", hexs(lock)), "lock");
+      phase_event("E", kPidLocks, h.track, e.ts, fmt::format("held {}", hex(lock)), "lock");
       h.open = false;
     }
   }
@@ -254,7 +253,7 @@ struct TraceEventExporter::Impl : FindingSink, TransitionObserver {
       kv(a, "comm", f.comm);
     }
     if (f.vm_bo) {
-      kv(a, "vm_bo", hexs(f.vm_bo));
+      kv(a, "vm_bo", hex(f.vm_bo));
       kn(a, "gen", f.gen);
     }
     if (f.line) kn(a, "line", f.line);
