@@ -38,15 +38,6 @@ std::string_view raw_status_text(RawStatus s) {
   return "?";
 }
 
-std::string_view RawDecoder::intern(std::string_view s) {
-  auto it = strings_.find(s);
-  if (it != strings_.end()) return it->first;
-  auto owned = std::make_unique<std::string>(s);
-  std::string_view key = *owned;
-  strings_.emplace(key, std::move(owned));
-  return key;
-}
-
 namespace {
 
 std::string_view fixed_str(const char* p, size_t n) { return {p, strnlen(p, n)}; }
@@ -112,7 +103,7 @@ RawStatus RawDecoder::decode(const void* data, size_t size, RawEvent& out) {
   e.tid = static_cast<int32_t>(h.tid);
   e.cpu = h.cpu;
   e.has_cpu = true;
-  e.comm = intern(fixed_str(h.comm, sizeof h.comm));
+  e.comm = strings_.intern(fixed_str(h.comm, sizeof h.comm));
   e.fn = static_cast<Fn>(r.fn);
   e.phase = r.phase == GVT_PH_EXIT ? Phase::exit : Phase::entry;
   // Stack ids and probed symbols are user space's to assign.
@@ -121,8 +112,8 @@ RawStatus RawDecoder::decode(const void* data, size_t size, RawEvent& out) {
   for (unsigned f = 0; f < FIELD_COUNT_; ++f)
     if (e.present & (1u << f)) e.v[f] = r.v[f];
   if (e.has(RET)) set_ret(e, r.ret_kind, r.v[RET]);
-  if (e.has(A_NAME)) e.name = intern(fixed_str(r.name, sizeof r.name));
-  if (e.has(S_VM_NAME)) e.vm_name = intern(fixed_str(r.vm_name, sizeof r.vm_name));
+  if (e.has(A_NAME)) e.name = strings_.intern(fixed_str(r.name, sizeof r.name));
+  if (e.has(S_VM_NAME)) e.vm_name = strings_.intern(fixed_str(r.vm_name, sizeof r.vm_name));
   e.v[A_NAME] = e.v[S_VM_NAME] = 0;
 
   out.mechanism = r.probe;

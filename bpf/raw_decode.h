@@ -5,12 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "decode/event.h"
+#include "decode/string_store.h"
 
 namespace gvt {
 
@@ -70,8 +69,7 @@ class RawDecoder {
   RawStatus decode(const void* data, size_t size, RawEvent& out);
 
  private:
-  std::string_view intern(std::string_view s);
-  std::unordered_map<std::string_view, std::unique_ptr<std::string>> strings_;
+  StringStore strings_;
 };
 
 }  // namespace gvt
