@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "bpf/kallsyms.h"
+#include "bpf/read_file.h"
 
 #include <algorithm>
 #include <charconv>
@@ -65,14 +66,12 @@ void Kallsyms::parse(std::string_view text) {
 }
 
 bool Kallsyms::load(const std::string& path, std::string* err) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string text;
+  if (!read_file(path, text)) {
     if (err) *err = "cannot read " + path;
     return false;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  parse(ss.str());
+  parse(text);
   return true;
 }
 

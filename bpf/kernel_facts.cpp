@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/error.h"
+#include "bpf/read_file.h"
 
 namespace gvt::bpf {
 
@@ -23,14 +24,6 @@ struct BtfDeleter {
 };
 using BtfPtr = std::unique_ptr<btf, BtfDeleter>;
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
 
 bool exists(const std::string& path) {
   std::ifstream in(path);

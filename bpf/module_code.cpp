@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "bpf/module_code.h"
+#include "bpf/read_file.h"
 
 #include <gelf.h>
 #include <libelf.h>
@@ -93,11 +94,9 @@ std::string build_id_of(Elf* e) {
 }  // namespace
 
 std::string read_module_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw ModuleFileError(fmt::format("cannot read {}: {}", path, std::error_code(errno, std::generic_category()).message()));
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  std::string raw = ss.str();
+  std::string raw;
+  if (!read_file(path, raw))
+    throw ModuleFileError(fmt::format("cannot read {}: {}", path, std::error_code(errno, std::generic_category()).message()));
   if (raw.size() >= 6 && raw.compare(0, 6, "\xFD" "7zXZ\0", 6) == 0) return unxz(raw, path);
   if (raw.size() >= 4 && raw.compare(0, 4, "\x28\xB5\x2F\xFD", 4) == 0) return unzstd(raw, path);
   if (raw.size() >= 4 && raw.compare(0, 4, "\x7F" "ELF", 4) == 0) return raw;

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// Just over ~500 lines: the tracer's Impl (load, attach, ring-buffer consumer, loss
+// placement) is one class around the skeleton's state.
 #include "bpf/tracer.h"
 
 #include <sched.h>
@@ -27,6 +29,7 @@
 #include "bpf/error.h"
 #include "bpf/gpuvm_trace.h"
 #include "bpf/kallsyms.h"
+#include "bpf/read_file.h"
 #include "bpf/raw_decode.h"
 #include "gpuvm_trace.skel.h"
 
@@ -141,10 +144,9 @@ std::string verifier_excerpt(const std::string& log, size_t max_lines) {
 }
 
 std::string read_small(const char* path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string s;
+  read_file(path, s);  // "" when unreadable: compared with the last read only
+  return s;
 }
 
 }  // namespace
