@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// Over ~500 lines on purpose: one analysis whose x86 decoder (ArchOps) and flow walker
+// share file-local value types; the x86 part splits off when a second architecture comes.
 #include "bpf/put_coverage.h"
 
 #include <capstone/capstone.h>

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// Over ~500 lines on purpose: one reader class; the mapped and the piped paths share its
+// chunk checks and the table-driven event decoder.
 // .gvt reader (decode/GVT-FORMAT.md). Regular files are mapped; pipes are read chunk
 // by chunk into one reused buffer. Every chunk's checksum is verified before any of
 // its records reaches the sink, so a damaged or torn chunk delivers nothing.

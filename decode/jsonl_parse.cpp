@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// Over ~500 lines on purpose: the strict parser of every record type shares file-local
+// key tables and error helpers that the compiler inlines on the hot path.
 #include "decode/jsonl_parse.h"
 
 #include <array>
