@@ -57,6 +57,7 @@ class GvtReader {
   RecordSink& sink_;
   bool salvage_;
   ReadProgress* progress_;  // optional: bytes consumed, per chunk
+  uint64_t skipped_bytes_ = 0;  // --salvage: bytes of the chunks skipped so far
   StringStore store_;
   std::vector<std::string_view> strings_;  // id -> text
   Event event_;
@@ -307,7 +308,9 @@ bool GvtReader::decode(const uint8_t* p, size_t n, uint32_t records) {
         if (left < kStrdefFixed) return bad("short string record");
         uint32_t id = load<uint32_t>(p + 4), len = load<uint32_t>(p + 8);
         if (left - kStrdefFixed < len) return bad("short string record");
-        if (salvage_ && id > strings_.size() && id - strings_.size() < kMaxChunkPayload)
+        // Strings of skipped chunks: no more of them than those bytes could define (a
+        // damaged id must not make us allocate gigabytes).
+        if (salvage_ && id > strings_.size() && id - strings_.size() <= skipped_bytes_ / kStrdefFixed)
           strings_.resize(id, std::string_view("<damaged>"));  // defined in a skipped chunk
         if (id != strings_.size()) return bad("string " + std::to_string(id) + " defined out of order");
         strings_.push_back(store_.intern({reinterpret_cast<const char*>(p + kStrdefFixed), len}));
@@ -518,6 +521,7 @@ ReadResult GvtReader::run(std::string_view prefix) {
     uint64_t next = map_ ? resync(offset_ + 1, next_seq) : 0;
     ++r.damaged;
     r.damaged_bytes += (next ? next : (map_ ? map_size_ : offset_)) - offset_;
+    skipped_bytes_ = r.damaged_bytes;
     // The skipped chunks held events the model never sees: a loss at this point.
     Lost l;
     l.count = n == Next::bad_checksum && records ? records : 1;

@@ -55,6 +55,7 @@ class GvtWriter final : public TraceWriter {
   }
 
   void on_event(const Event& e) override {
+    ++events_;
     // Strings first: a STRDEF must precede the record that uses it.
     uint32_t comm = string_id(e.comm);
     uint32_t present = e.present & ((1u << FIELD_COUNT_) - 1);
@@ -175,7 +176,11 @@ class GvtWriter final : public TraceWriter {
     record_done();
   }
 
-  void on_footer(const Footer& ft) override {
+  // The footer's event count describes this file: what was written, not what the
+  // input claimed (--keep-going skipped lines, --salvage skipped chunks).
+  void on_footer(const Footer& in) override {
+    Footer ft = in;
+    if (ft.events) ft.events = events_;
     uint8_t* p = grow(kFooterSize);
     std::memset(p, 0, kFooterSize);
     p[0] = K_FOOTER;
@@ -188,6 +193,7 @@ class GvtWriter final : public TraceWriter {
   }
 
   void on_opaque(const Opaque& o) override {
+    if (o.unknown_fn) ++events_;  // an event of a newer recorder: readers count it too
     uint8_t* p = grow(kOpaqueFixed + o.type.size() + o.json.size());
     p[0] = K_OPAQUE;
     p[1] = o.unknown_fn ? kOpaqueUnknownFn : 0;
@@ -211,6 +217,7 @@ class GvtWriter final : public TraceWriter {
   }
 
  private:
+  uint64_t events_ = 0;  // events written (the footer says this many)
   // Room for n more payload bytes; the pointer is valid until the next grow().
   uint8_t* grow(size_t n) {
     if (closed_) throw std::runtime_error(out_.name() + ": write after close");

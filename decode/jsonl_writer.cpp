@@ -24,11 +24,23 @@ class JsonlWriter final : public TraceWriter {
   }
 
   void on_header(const Header& h) override { line([&] { json::append_header(buf_, h); }); }
-  void on_event(const Event& e) override { line([&] { json::append_event(buf_, e); }); }
+  void on_event(const Event& e) override {
+    ++events_;
+    line([&] { json::append_event(buf_, e); });
+  }
   void on_lost(const Lost& l) override { line([&] { json::append_lost(buf_, l); }); }
   void on_stack(const StackRec& s) override { line([&] { json::append_stack(buf_, s); }); }
-  void on_footer(const Footer& f) override { line([&] { json::append_footer(buf_, f); }); }
-  void on_opaque(const Opaque& o) override { line([&] { json::append_opaque(buf_, o); }); }
+  // The footer's event count describes this file: what was written, not what the
+  // input claimed (--keep-going skipped lines, --salvage skipped chunks).
+  void on_footer(const Footer& f) override {
+    Footer ft = f;
+    if (ft.events) ft.events = events_;
+    line([&] { json::append_footer(buf_, ft); });
+  }
+  void on_opaque(const Opaque& o) override {
+    if (o.unknown_fn) ++events_;  // an event of a newer recorder: readers count it too
+    line([&] { json::append_opaque(buf_, o); });
+  }
 
   void flush() override {
     if (buf_.empty()) return;
@@ -54,6 +66,7 @@ class JsonlWriter final : public TraceWriter {
   OutputFile out_;
   std::string buf_;
   bool closed_ = false;
+  uint64_t events_ = 0;  // events written (the footer says this many)
 };
 
 }  // namespace

@@ -35,11 +35,10 @@ fi
 pkgs=(
   build-essential cmake pkg-config git time
   libcli11-dev libfmt-dev libsimdjson-dev libgtest-dev libxxhash-dev robin-map-dev
-  libelf-dev zlib1g-dev clang llvm libcapstone-dev liblzma-dev libzstd-dev
+  libelf-dev zlib1g-dev clang llvm
+  libclang-rt-dev  # libFuzzer + clang's sanitizer runtimes (.ci/run's fuzz pass); only recommended by clang
   qemu-system-x86 busybox-static cpio kmod xz-utils dwarves
   man-db dpkg-dev
-  debootstrap util-linux
-  bpftrace
 )
 bp_pkgs=(libbpf-dev bpftool)
 
