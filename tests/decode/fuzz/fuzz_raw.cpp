@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// libFuzzer target: the ring-buffer record decoder (decode/raw_decode.cpp), which
+// libFuzzer target: the ring-buffer record decoder (bpf/raw_decode.cpp), which
 // reads what the BPF programs wrote. Oracle: a record it accepts is a sound event
 // (fuzz_common.h checks) that both writers write and read back identically.
 #include <cstring>
 
-#include "decode/raw_decode.h"
+#include "bpf/raw_decode.h"
 #include "fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
