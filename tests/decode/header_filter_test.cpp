@@ -5,7 +5,7 @@
 
 #include "decode/header_filter.h"
 #include "decode/trace_io.h"
-#include "tests/decode/test_util.h"
+#include "test_util.h"
 
 namespace gvt {
 namespace {
