@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Over ~500 lines on purpose: the strict parser of every record type shares file-local
 // key tables and error helpers that the compiler inlines on the hot path.
-#include "decode/jsonl_parse.h"
+// Compiled once per CPU level: as itself (baseline), and through
+// jsonl_parse_haswell.cpp / jsonl_parse_icelake.cpp, which define GVT_JSONL_VARIANT.
+#ifndef GVT_JSONL_VARIANT
+#define GVT_JSONL_BASELINE 1
+#endif
+#include "decode/jsonl_parse_impl.h"
 
 #include <array>
 #include <limits>
@@ -12,7 +17,7 @@
 
 #include "decode/json_keys.h"
 
-namespace gvt {
+namespace gvt::GVT_JSONL_VARIANT {
 
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
@@ -726,4 +731,57 @@ JsonlParser::Kind JsonlParser::parse_opaque(object obj, std::string_view text, s
   return finish(Kind::opaque);
 }
 
+std::unique_ptr<JsonlParserBase> make_parser(StringStore& strings) {
+  return std::make_unique<JsonlParser>(strings);
+}
+
+}  // namespace gvt::GVT_JSONL_VARIANT
+
+#if GVT_JSONL_BASELINE
+// The run-time choice, made once here in the baseline build.
+#if GVT_JSONL_X86_VARIANTS
+namespace gvt::jsonl_haswell {
+std::unique_ptr<JsonlParserBase> make_parser(StringStore& strings);
+}
+namespace gvt::jsonl_icelake {
+std::unique_ptr<JsonlParserBase> make_parser(StringStore& strings);
+}
+#endif
+
+namespace gvt {
+
+namespace {
+using MakeParser = std::unique_ptr<JsonlParserBase> (*)(StringStore&);
+// simdjson selects its implementation from the CPU (and the OS's saving of the vector
+// registers) the first time it is asked; a variant is used only when simdjson chose
+// the same level, so no instruction the CPU lacks can run.
+MakeParser choose() {
+#if GVT_JSONL_X86_VARIANTS
+  const std::string name = simdjson::get_active_implementation()->name();
+  if (name == "icelake") return jsonl_icelake::make_parser;
+  if (name == "haswell") return jsonl_haswell::make_parser;
+#endif
+  return jsonl_baseline::make_parser;
+}
+MakeParser chosen() {
+  static const MakeParser make = choose();
+  return make;
+}
+}  // namespace
+
+JsonlParser::JsonlParser(StringStore& strings) : p_(chosen()(strings)) {}
+
+std::string_view JsonlParser::implementation() {
+  MakeParser m = chosen();
+#if GVT_JSONL_X86_VARIANTS
+  if (m == jsonl_icelake::make_parser) return "icelake";
+  if (m == jsonl_haswell::make_parser) return "haswell";
+#endif
+  (void)m;
+  return SIMDJSON_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION);
+}
+
+bool parse_address(std::string_view s, uint64_t& out) { return jsonl_baseline::parse_address(s, out); }
+
 }  // namespace gvt
+#endif  // GVT_JSONL_BASELINE

@@ -5,29 +5,29 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "decode/event.h"
 #include "decode/string_store.h"
 
 namespace gvt {
 
-class JsonlParser {
+// What every per-CPU build of the parser fills in (jsonl_parse_impl.h), and the
+// accessors readers use.
+class JsonlParserBase {
  public:
-  // Bytes that must be readable (any content) after the end of a line passed to parse().
-  static constexpr size_t kPadding = simdjson::SIMDJSON_PADDING;
-
   enum class Kind { header, event, lost, stack, footer, opaque, error, future_version };
 
-  explicit JsonlParser(StringStore& strings) : strings_(strings) {}
+  virtual ~JsonlParserBase() = default;
+  JsonlParserBase(const JsonlParserBase&) = delete;
+  JsonlParserBase& operator=(const JsonlParserBase&) = delete;
 
   // `text` must be followed by kPadding readable bytes. `line` goes into the record.
   // On Kind::error, error() says why (no file/line prefix). On future_version,
   // version() is the version the header announced.
-  Kind parse(std::string_view text, uint64_t line);
+  virtual Kind parse(std::string_view text, uint64_t line) = 0;
 
   const Event& event() const { return event_; }
   const Header& header() const { return header_; }
@@ -38,43 +38,10 @@ class JsonlParser {
   const std::string& error() const { return error_; }
   int64_t version() const { return version_; }
 
- private:
-  using value = simdjson::ondemand::value;
-  using object = simdjson::ondemand::object;
-
-  Kind parse_event(object obj, std::string_view text, uint64_t line);
-  Kind parse_header(object obj, std::string_view text, uint64_t line);
-  Kind parse_lost(object obj, uint64_t line);
-  Kind parse_stack(object obj, uint64_t line);
-  Kind parse_footer(object obj, uint64_t line);
-  Kind parse_opaque(object obj, std::string_view text, std::string_view type, uint64_t line);
-  bool parse_keys(object obj, bool snap);
-  // Duplicate keys: error_ names the key (and the object it is in); returns false.
-  bool duplicate_key(std::string_view in, std::string_view key);
-  static int event_key_bit(std::string_view key);  // -1: not a key events use
-  bool top_keys_unique(object obj);
-  Kind finish(Kind k);  // rejects text after the root object
-
-  // Typed getters: on failure they set error_ and return false.
-  bool get_u64(value& v, std::string_view key, uint64_t& out);
-  bool get_i64(value& v, std::string_view key, int64_t& out);
-  bool get_u32(value& v, std::string_view key, uint32_t& out);
-  bool get_i32(value& v, std::string_view key, int32_t& out);
-  bool get_addr(value& v, std::string_view key, uint64_t& out);
-  bool get_str(value& v, std::string_view key, std::string_view& out);  // unescaped, transient
-  bool get_bool(value& v, std::string_view key, bool& out);
-  bool get_tri(value& v, std::string_view key, Tri& out);
-  bool type_error(value& v, std::string_view key, std::string_view expected);
-  bool json_error(simdjson::error_code e);
-  Kind bad_json(simdjson::error_code e);
-
-  // Whether the line's event names a function this version does not know
-  // (re-reads the line: only used on the error path).
-  bool names_unknown_fn(std::string_view text);
+ protected:
+  explicit JsonlParserBase(StringStore& strings) : strings_(strings) {}
 
   StringStore& strings_;
-  simdjson::ondemand::parser parser_;
-  simdjson::ondemand::document doc_;
   Event event_;
   Header header_;
   Lost lost_;
@@ -84,6 +51,38 @@ class JsonlParser {
   std::string error_;
   bool structural_ = false;  // error_ is a JSON syntax error (the line is not JSON)
   int64_t version_ = 0;
+};
+
+// The parser readers use. simdjson's On-Demand front end is compiled for one CPU
+// level only (its headers pick the "builtin" implementation from the compiler's
+// flags, and the build targets baseline x86-64, where that is the scalar fallback),
+// so the parser is built once per level (jsonl_parse_impl.h) and this picks, at
+// run time, the one simdjson's own CPU detection selects.
+class JsonlParser {
+ public:
+  using Kind = JsonlParserBase::Kind;
+  // Bytes that must be readable (any content) after the end of a line passed to parse()
+  // (simdjson::SIMDJSON_PADDING; checked where simdjson is included).
+  static constexpr size_t kPadding = 64;
+
+  explicit JsonlParser(StringStore& strings);
+
+  Kind parse(std::string_view text, uint64_t line) { return p_->parse(text, line); }
+  const Event& event() const { return p_->event(); }
+  const Header& header() const { return p_->header(); }
+  const Lost& lost() const { return p_->lost(); }
+  const StackRec& stack() const { return p_->stack(); }
+  const Footer& footer() const { return p_->footer(); }
+  const Opaque& opaque() const { return p_->opaque(); }
+  const std::string& error() const { return p_->error(); }
+  int64_t version() const { return p_->version(); }
+
+  // The simdjson implementation the parsers of this process use ("icelake",
+  // "haswell", "fallback", "arm64", ...). SIMDJSON_FORCE_IMPLEMENTATION overrides it.
+  static std::string_view implementation();
+
+ private:
+  std::unique_ptr<JsonlParserBase> p_;
 };
 
 // "0x..." (1-16 hex digits, either case) -> value; false when malformed.
