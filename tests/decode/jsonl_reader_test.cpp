@@ -2,9 +2,11 @@
 // JSON Lines reader: every record kind, every field, and every kind of bad input.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "decode/json_text.h"
+#include "decode/jsonl_parse.h"
 #include "decode/trace_io.h"
 #include "test_util.h"
 
@@ -19,6 +21,28 @@ ReadResult read_text(const std::string& name, const std::string& text, Recording
 // A trace made of the test header line and `body`.
 ReadResult read_body(const std::string& body, RecordingSink& sink, ReadOptions opts = {}) {
   return read_text("body.jsonl", kHeaderLine + "\n" + body, sink, opts);
+}
+
+// The parser runs simdjson's implementation for this CPU, not the scalar fallback the
+// baseline build would give (CMake's test `decode_tests_fallback` runs every test of
+// this binary again with the fallback forced, so both builds of the parser are tested).
+TEST(JsonlParser, UsesTheCpusImplementation) {
+  const std::string impl(JsonlParser::implementation());
+  if (const char* forced = std::getenv("SIMDJSON_FORCE_IMPLEMENTATION")) {
+    EXPECT_EQ(impl, forced);
+    return;
+  }
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512bw"))
+    EXPECT_EQ(impl, "icelake");
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi"))
+    EXPECT_EQ(impl, "haswell");
+  else
+    EXPECT_NE(impl, "");
+#else
+  EXPECT_NE(impl, "fallback");
+#endif
 }
 
 TEST(JsonlReader, RichFixtureFieldValues) {
