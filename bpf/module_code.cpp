@@ -162,10 +162,27 @@ ModuleCode load_module_code(std::string_view bytes) {
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA) continue;
     auto it = m.sections.find(sh.sh_info);
-    if (it == m.sections.end() || elf_getscn(e.get(), sh.sh_link) != symscn) continue;
+    if (elf_getscn(e.get(), sh.sh_link) != symscn) continue;
     Elf_Data* d = elf_getdata(scn, nullptr);
     if (!d) continue;
     size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    if (it == m.sections.end()) {
+      // arm64 struct alt_instr {s32 orig_offset; s32 alt_offset; u16 cpucap; u8 orig_len;
+      // u8 alt_len;}: the PREL32 relocation of each entry's orig_offset (S + A) names
+      // the patched instruction.
+      GElf_Shdr target;
+      const char* tn = gelf_getshdr(elf_getscn(e.get(), sh.sh_info), &target) ? elf_strptr(e.get(), shstrndx, target.sh_name) : nullptr;
+      if (m.arch != CodeArch::aarch64 || !tn || std::string_view(tn) != ".altinstructions") continue;
+      for (size_t i = 0; i < n; ++i) {
+        GElf_Rela r;
+        if (!gelf_getrela(d, static_cast<int>(i), &r) || r.r_offset % 12 != 0) continue;
+        size_t si = GELF_R_SYM(r.r_info);
+        if (si >= syms.size()) continue;
+        auto code = m.sections.find(syms[si].st_shndx);
+        if (code != m.sections.end()) code->second.patched.insert(syms[si].st_value + r.r_addend);
+      }
+      continue;
+    }
     for (size_t i = 0; i < n; ++i) {
       GElf_Rela r;
       if (!gelf_getrela(d, static_cast<int>(i), &r)) continue;

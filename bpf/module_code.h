@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,6 +30,10 @@ struct CodeSection {
   std::string name;
   std::vector<uint8_t> bytes;
   std::map<uint64_t, CodeReloc> relocs;  // by offset of the relocated field
+  // Instructions the kernel rewrites at boot (arm64 .altinstructions: e.g. the `b` to
+  // the LL/SC fallback that becomes a nop where the CPU has LSE atomics): the code
+  // analysis must follow both what is there and what it may become.
+  std::set<uint64_t> patched;
 };
 
 struct CodeSymbol {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Over ~500 lines on purpose: one analysis whose x86 decoder (ArchOps) and flow walker
-// share file-local value types; the x86 part splits off when a second architecture comes.
+// Over ~500 lines on purpose: one flow walker and the verdict built on it, plus the
+// x86-64 decoder (ArchOps) it was written with; the AArch64 decoder is its own file
+// (put_coverage_aarch64.cpp) and the shared types are in put_coverage_isa.h.
 #include "bpf/put_coverage.h"
-
-#include <capstone/capstone.h>
+#include "bpf/put_coverage_isa.h"
 
 #include <algorithm>
 #include <array>
@@ -30,79 +30,9 @@ const std::vector<std::string>& inline_put_roles() {
 
 namespace {
 
+using namespace putcov;
+
 constexpr std::string_view kPut = "drm_gpuvm_bo_put";
-
-// ---- abstract values ---------------------------------------------------------------
-// A register holds an unknown value (top), "base value #id + c" or a constant c. Ids:
-// 1..8 = argument i-1 at entry, 100+r = register r at entry, others fresh per
-// defining instruction or join.
-// A join of small constants (0..63) keeps the set (kind cset, c = bit mask): shared
-// epilogues merge the paths returning 0 and 1.
-struct Val {
-  enum Kind : uint8_t { top, sym, cnst, cset } kind = top;
-  uint32_t id = 0;
-  int64_t c = 0;
-  bool operator==(const Val&) const = default;
-  static Val Sym(uint32_t id, int64_t c = 0) { return {sym, id, c}; }
-  static Val Const(int64_t c) { return {cnst, 0, c}; }
-  Val plus(int64_t d) const { return kind == top || kind == cset ? Val{} : Val{kind, id, c + d}; }
-  // The small constants this value may be (bit mask), 0 when not such a value.
-  uint64_t small() const {
-    if (kind == cnst) return c >= 0 && c < 64 ? 1ull << c : 0;
-    return kind == cset ? static_cast<uint64_t>(c) : 0;
-  }
-};
-constexpr uint32_t kArgId = 1;       // argument i: kArgId + i
-constexpr uint32_t kEntryId = 100;   // register r at entry: kEntryId + r
-constexpr uint32_t kFreshId = 1u << 20;
-constexpr uint32_t kPhiId = 1u << 28;
-
-constexpr int kMaxRegs = 32;
-using State = std::array<Val, kMaxRegs>;
-
-// ---- architecture ------------------------------------------------------------------
-// What the analysis needs from an instruction set. x86-64 is implemented; AArch64
-// (capstone decodes it too) plugs in here.
-enum class FlowKind : uint8_t { seq, call, jump, cond, ret, stop };
-
-struct Flow {
-  FlowKind kind = FlowKind::seq;
-  bool direct = false;        // target known
-  size_t tsec = 0;            // target section (0 = external)
-  uint64_t taddr = 0;
-  std::string ext;            // external target name
-};
-
-struct Atomic {
-  bool is = false;
-  Val addr;                          // address of the memory operand
-  std::optional<int64_t> delta;      // nullopt = unknown (e.g. cmpxchg)
-};
-
-class ArchOps {
- public:
-  virtual ~ArchOps() = default;
-  virtual cs_arch arch() const = 0;
-  virtual cs_mode mode() const = 0;
-  virtual int canon(unsigned reg) const = 0;   // GPR index or -1
-  virtual int width(unsigned reg) const = 0;   // bits of the register name
-  virtual int arg_reg(int i) const = 0;
-  virtual int ret_reg() const = 0;
-  virtual std::string reg_name(int canon, int bits) const = 0;
-  virtual const std::vector<int>& caller_saved() const = 0;
-  virtual Flow flow(csh h, const cs_insn& in, size_t sec, const CodeSection& s) const = 0;
-  virtual void transfer(csh h, const cs_insn& in, State& st, uint32_t fresh) const = 0;
-  virtual Atomic atomic(const cs_insn& in, const State& st) const = 0;
-  // Calls that preserve every register (ftrace's entry hook).
-  virtual bool preserves_all(std::string_view ext) const = 0;
-};
-
-// Relocation inside [addr, end) of section `s`, if any.
-const std::pair<const uint64_t, CodeReloc>* reloc_in(const CodeSection& s, uint64_t addr, uint64_t end) {
-  auto it = s.relocs.lower_bound(addr);
-  if (it != s.relocs.end() && it->first < end) return &*it;
-  return nullptr;
-}
 
 class X86 final : public ArchOps {
  public:
@@ -295,6 +225,7 @@ struct CsHandle {
   explicit CsHandle(const ArchOps& a) {
     ok = cs_open(a.arch(), a.mode(), &h) == CS_ERR_OK;
     if (ok) cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+    if (ok && a.skipdata()) cs_option(h, CS_OPT_SKIPDATA, CS_OPT_ON);
   }
   ~CsHandle() { if (ok) cs_close(&h); }
   CsHandle(const CsHandle&) = delete;
@@ -314,6 +245,7 @@ struct Site {
   Val addr;
   std::optional<int64_t> delta;
   bool helper = false;  // out-of-line refcount_dec_* call
+  bool undecoded = false;  // an instruction the decoder does not understand
 };
 struct Ret {
   std::string where;
@@ -435,6 +367,9 @@ struct Analyzer {
         return i + 1;
       return std::nullopt;
     };
+    auto prev_of = [&](size_t i) -> const cs_insn* {
+      return i > 0 && next_of(i - 1) == i ? ins[i - 1].in : nullptr;
+    };
     auto merge = [&](size_t s, const State& out) {
       if (!in_state[s]) {
         in_state[s] = out;
@@ -473,9 +408,14 @@ struct Analyzer {
         case FlowKind::seq: case FlowKind::call:
           if (auto n = next_of(i)) merge(*n, st);
           break;
-        case FlowKind::cond:
-          if (auto n = next_of(i)) merge(*n, st);
-          [[fallthrough]];
+        case FlowKind::cond: {
+          State not_taken = st;
+          arch.refine(prev_of(i), *x.in, false, not_taken);
+          if (auto n = next_of(i)) merge(*n, not_taken);
+          arch.refine(prev_of(i), *x.in, true, st);
+          if (auto t = in_group(x.flow)) merge(*t, st);
+          break;
+        }
         case FlowKind::jump:
           if (auto t = in_group(x.flow)) merge(*t, st);
           break;
@@ -488,6 +428,12 @@ struct Analyzer {
     for (size_t i = 0; i < ins.size(); ++i) {
       const I& x = ins[i];
       const std::string where = at(*x.sym, x.in->address);
+      if (!arch.decoded(*x.in)) {
+        // It may be an atomic update of anything: no verdict may rest on it.
+        g.truncated = true;
+        g.sites.push_back({where, Val{}, std::nullopt, false, true});
+        continue;
+      }
       if (!in_state[i]) {
         // Not reached by the paths followed (padding, or code behind a jump the
         // analysis could not resolve): an atomic update there is a possible put at an
@@ -544,11 +490,12 @@ PutCoverage partial(PutCoverage r, std::string why) {
 
 PutCoverage analyse_put_coverage(const ModuleCode& code, const PutAnalysisOptions& o) {
   PutCoverage r;
-  if (code.arch != CodeArch::x86_64)
-    return partial(r, code.arch == CodeArch::aarch64
-                          ? "code analysis of AArch64 modules is not implemented yet (x86-64 only)"
-                          : "the module's architecture is not supported by the code analysis");
-  X86 arch;
+  // The instruction set is the module file's own (ELF e_machine), never the host's.
+  std::unique_ptr<ArchOps> ops;
+  if (code.arch == CodeArch::x86_64) ops = std::make_unique<X86>();
+  else if (code.arch == CodeArch::aarch64) ops = make_aarch64_ops();
+  else return partial(r, "the module's architecture is not supported by the code analysis (x86-64, AArch64)");
+  const ArchOps& arch = *ops;
   CsHandle cs(arch);
   if (!cs.ok) return partial(r, "cannot open the capstone disassembler");
   Analyzer an{code, arch, cs.h, {}, {}};
@@ -614,6 +561,7 @@ PutCoverage analyse_put_coverage(const ModuleCode& code, const PutAnalysisOption
     if (!hd.sites.empty()) holders.push_back(std::move(hd));
   }
   auto site_text = [&](const Site& s) {
+    if (s.undecoded) return fmt::format("undecodable instruction (possibly an atomic update) at {}", s.where);
     std::string what = s.helper ? "out-of-line refcount drop" : s.delta ? "decrement" : "atomic update";
     std::string of = s.addr.kind == Val::top ? "an address the analysis cannot follow"
                      : s.addr.kind == Val::sym && s.addr.id >= kArgId && s.addr.id < kArgId + 8
