@@ -62,6 +62,27 @@ TEST(Lifecycle, ObtainFoundIsRefGain) {
   EXPECT_EQ(r.log[0].note, "ref +1");
 }
 
+// T7 takes the entry's `evict` argument: the entry keeps it as a model answer and the
+// exit must read it back as one (it was once reinterpreted as a JSON boolean, which
+// turned yes into no and absent into yes).
+TEST(Lifecycle, EvictTakesTheEntrysArgument) {
+  for (int arg : {1, 0, -1}) {  // evict = true, false, absent
+    Recorder r;
+    Feed f(Feed::k612(), {}, &r);
+    f.init(V, 0, R);
+    f.lock(Gr);
+    f.obtain_new(B, G, Gr, Tri::yes);
+    r.log.clear();
+    Ev en = f.entry(Fn::bo_evict);
+    en.a(A_VM_BO, B).vmbo(V, G, Gr, 1, true).held(Tri::no, Tri::yes, Tri::yes);
+    if (arg >= 0) en.b(A_EVICT, arg == 1);
+    en.send();
+    f.exit(Fn::bo_evict).a(A_VM_BO, B).send();
+    ASSERT_EQ(r.log.size(), 1u) << arg;
+    EXPECT_EQ(r.log[0].note, arg == 1 ? "evicted" : "evict") << arg;
+  }
+}
+
 TEST(Lifecycle, AddressReuseStartsANewGeneration) {
   Feed f(Feed::k612());
   f.init(V, 0, R);

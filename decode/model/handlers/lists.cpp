@@ -43,7 +43,7 @@ void evict_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched)
   Slot* s = addr ? latest(m, addr) : nullptr;
   if (!s || !s->alive() || (matched && s->gen != f.gen)) return;
   // The entry's argument when the entry was seen, else the exit's copy of it.
-  K ev = from_opt(matched ? static_cast<OptBool>(f.aux) : e.b(A_EVICT));
+  K ev = matched ? static_cast<K>(f.aux) : from_opt(e.b(A_EVICT));
   LifeState from = s->life();
   LifecycleTable::t7_evict(*s, ev, from_opt(e.b(S_ON_EVICT)));  // T7
   absorb(m, *s, e);
