@@ -76,8 +76,8 @@ enum gvt_raw_field {
 	GVT_FIELD_COUNT_,
 };
 
-/* Two-bit fields: slot numbers = gvt::Small; values: OptBool (0 absent, 1 no,
- * 2 yes) or Tri (0 absent, 1 no, 2 yes, 3 unknown). */
+/* Two-bit fields: slot numbers = gvt::Small; values: gvt::Tri (0 absent, 1 no, 2 yes, 3 unknown;
+ * a JSON boolean slot never holds 3). */
 enum gvt_raw_small {
 	GVT_A_EVICT = 0, GVT_S_ON_GEM, GVT_S_ON_EXTOBJ, GVT_S_ON_EVICT, GVT_S_ON_DEFER,
 	GVT_S_EVICTED, GVT_S_N_VA_NONZERO,

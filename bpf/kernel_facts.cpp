@@ -47,28 +47,28 @@ int member_type(const btf* b, int id, std::string_view name) {
   return -1;
 }
 
-OptBool has_member_path(const btf* b, const char* strukt, std::initializer_list<std::string_view> path) {
-  if (!b) return OptBool::absent;
+Tri has_member_path(const btf* b, const char* strukt, std::initializer_list<std::string_view> path) {
+  if (!b) return Tri::absent;
   int id = btf__find_by_name_kind(b, strukt, BTF_KIND_STRUCT);
-  if (id <= 0) return OptBool::absent;
+  if (id <= 0) return Tri::absent;
   for (std::string_view p : path) {
     id = member_type(b, id, p);
-    if (id < 0) return OptBool::no;
+    if (id < 0) return Tri::no;
   }
-  return OptBool::yes;
+  return Tri::yes;
 }
 
-OptBool has_enum_value(const btf* b, const char* en, std::string_view val) {
-  if (!b) return OptBool::absent;
+Tri has_enum_value(const btf* b, const char* en, std::string_view val) {
+  if (!b) return Tri::absent;
   int id = btf__find_by_name_kind(b, en, BTF_KIND_ENUM);
-  if (id <= 0) return OptBool::absent;
+  if (id <= 0) return Tri::absent;
   const btf_type* t = btf__type_by_id(b, id);
   const struct btf_enum* e = btf_enum(t);
   for (unsigned i = 0; i < btf_vlen(t); ++i, ++e) {
     const char* n = btf__name_by_offset(b, e->name_off);
-    if (n && val == n) return OptBool::yes;
+    if (n && val == n) return Tri::yes;
   }
-  return OptBool::no;
+  return Tri::no;
 }
 
 // Byte offset of the member path inside struct `strukt` (e.g. kref's counter in
@@ -198,8 +198,8 @@ KernelFacts gather_facts(const FactsOptions& o) {
     // Features from BTF only, never from the version (vm_bo-lifecycle.md §0.1).
     k.feat_gpuva_mutex = has_member_path(g, "drm_gem_object", {"gpuva", "lock"});
     k.feat_immediate_mode = has_enum_value(g, "drm_gpuvm_flags", "DRM_GPUVM_IMMEDIATE_MODE");
-    k.feat_deferred = opt_bool(has_func(g, "drm_gpuvm_bo_put_deferred"));
-    k.feat_prealloc_self_locks = opt_bool(has_func(g, "drm_gpuvm_bo_obtain_locked"));
+    k.feat_deferred = tri_of(has_func(g, "drm_gpuvm_bo_put_deferred"));
+    k.feat_prealloc_self_locks = tri_of(has_func(g, "drm_gpuvm_bo_obtain_locked"));
   }
   if (k.gpuvm_builtin) {
     PutCoverage pc;

@@ -209,7 +209,7 @@ struct Planner {
       if (s.fn == Fn::bo_create) p.missing.push_back(s.symbol);
 
     // Deferred puts drop references too: without them put history has holes.
-    if (is_true(k.feat_deferred)) {
+    if (is_yes(k.feat_deferred)) {
       for (Fn f : {Fn::bo_put_deferred, Fn::va_unlink_defer, Fn::bo_deferred_cleanup}) {
         bool planned = false;
         for (const auto& pp : p.probes) planned |= pp.fn == f;
@@ -226,7 +226,7 @@ struct Planner {
         if (!planned) put_partial(fmt::format("{} holds an inlined vm_bo put but cannot be probed", f));
       }
 
-    p.watch_mutexes = is_true(k.feat_gpuva_mutex);
+    p.watch_mutexes = is_yes(k.feat_gpuva_mutex);
     bool locks_ok = true;
     for (const LogicalFn& f : lock_fns()) {
       if (is_mutex_fn(f.fn) && !p.watch_mutexes) continue;

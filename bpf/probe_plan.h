@@ -35,10 +35,10 @@ struct KernelFacts {
   std::set<std::string, std::less<>> vmlinux_traceable; // ww_mutex_*, mutex_*
   std::set<std::string, std::less<>> gpuvm_btf;         // FUNC names in GPUVM BTF
   std::set<std::string, std::less<>> vmlinux_btf;       // lock FUNC names in vmlinux BTF
-  OptBool feat_deferred = OptBool::absent;
-  OptBool feat_gpuva_mutex = OptBool::absent;
-  OptBool feat_immediate_mode = OptBool::absent;
-  OptBool feat_prealloc_self_locks = OptBool::absent;
+  Tri feat_deferred = Tri::absent;
+  Tri feat_gpuva_mutex = Tri::absent;
+  Tri feat_immediate_mode = Tri::absent;
+  Tri feat_prealloc_self_locks = Tri::absent;
   // Can a running tracing program be preempted (preemption model full, lazy or RT)?
   // An fentry/fexit program runs with migration disabled only: preempted inside it, a
   // task keeps the program's per-CPU busy mark, and the kernel skips the program for

@@ -24,7 +24,7 @@ static_assert(GVT_FN_COUNT_ == static_cast<int>(Fn::count_) &&
               GVT_FN_sys_exit == static_cast<int>(Fn::sys_exit));
 static_assert(static_cast<unsigned>(Tri::yes) == GVT_V_YES &&
               static_cast<unsigned>(Tri::unknown) == GVT_V_UNKNOWN &&
-              static_cast<unsigned>(OptBool::no) == GVT_V_NO);
+              static_cast<unsigned>(Tri::no) == GVT_V_NO);
 
 std::string_view raw_status_text(RawStatus s) {
   switch (s) {

@@ -103,10 +103,6 @@ uint64_t now_mono_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
 }
 
-std::string_view opt_bool_text(OptBool b) {
-  return b == OptBool::yes ? "yes" : b == OptBool::no ? "no" : "unknown";
-}
-
 // -c CMD: forked before the probes are attached, started once they are, so that
 // nothing it does is missed; its pid (and descendants) is the filter.
 class Child {
@@ -172,8 +168,8 @@ void print_plan(const KernelFacts& k, const Plan& p) {
              k.gpuvm_builtin ? "built into vmlinux" : "module " + safe_text(k.module),
              k.build_id.empty() ? std::string(" (build-id unknown)") : " (build-id " + safe_text(k.build_id) + ")");
   fmt::print("features: deferred={} gpuva_mutex={} immediate_mode={} prealloc_self_locks={}\n",
-             opt_bool_text(k.feat_deferred), opt_bool_text(k.feat_gpuva_mutex),
-             opt_bool_text(k.feat_immediate_mode), opt_bool_text(k.feat_prealloc_self_locks));
+             tri_name(k.feat_deferred), tri_name(k.feat_gpuva_mutex),
+             tri_name(k.feat_immediate_mode), tri_name(k.feat_prealloc_self_locks));
   fmt::print("coverage: put={} locks={}\n", p.put_complete ? "complete" : "partial",
              p.locks_complete ? "complete" : "partial");
   if (!p.put_reason.empty()) fmt::print("put coverage: {}\n", p.put_reason);

@@ -58,19 +58,21 @@ Fn fn_from_name(std::string_view name);        // Fn::unknown when not a known n
 
 enum class Phase : uint8_t { entry = 0, exit = 1 };
 
-// Three-valued facts. `absent` is kept apart from an explicit "unknown" only so that a
-// conversion reproduces the input exactly; every consumer treats both as unknown.
+// The one three-valued fact type: JSON booleans that may be absent, the "yes"/"no"/
+// "unknown" snapshot keys, header features and the model's answers. `absent` is kept
+// apart from an explicit `unknown` only so that a conversion reproduces the input
+// exactly; the model reads every fact through unknown_if_absent() and never sees
+// `absent`. The values are the 2-bit encoding of Event::small and of .gvt (a JSON
+// boolean slot holds absent/no/yes only): never renumber.
 enum class Tri : uint8_t { absent = 0, no = 1, yes = 2, unknown = 3 };
 inline bool is_yes(Tri t) { return t == Tri::yes; }
 inline bool is_no(Tri t) { return t == Tri::no; }
 inline bool is_known(Tri t) { return t == Tri::yes || t == Tri::no; }
-
-// A JSON boolean that may be absent.
-enum class OptBool : uint8_t { absent = 0, no = 1, yes = 2 };
-inline bool known(OptBool b) { return b != OptBool::absent; }
-inline bool is_true(OptBool b) { return b == OptBool::yes; }
-inline bool is_false(OptBool b) { return b == OptBool::no; }
-inline OptBool opt_bool(bool b) { return b ? OptBool::yes : OptBool::no; }
+inline bool is_present(Tri t) { return t != Tri::absent; }
+inline Tri tri_of(bool b) { return b ? Tri::yes : Tri::no; }
+inline Tri unknown_if_absent(Tri t) { return t == Tri::absent ? Tri::unknown : t; }
+// "yes", "no" or "unknown" (also for absent).
+inline std::string_view tri_name(Tri t) { return t == Tri::yes ? "yes" : t == Tri::no ? "no" : "unknown"; }
 
 // Wide (64-bit) optional fields of an event, one bit each in Event::present. The
 // order is the on-disk order of .gvt: append only.
@@ -98,9 +100,9 @@ constexpr uint32_t bit(Field f) { return 1u << f; }
 
 // Two-bit optional booleans / tri-states, packed in Event::small. Order is on-disk.
 enum Small : uint32_t {
-  A_EVICT = 0,  // OptBool
-  S_ON_GEM, S_ON_EXTOBJ, S_ON_EVICT, S_ON_DEFER, S_EVICTED, S_N_VA_NONZERO,  // OptBool
-  S_HELD_VM_RESV, S_HELD_BO_RESV, S_HELD_GPUVA_LOCK, S_HELD,                 // Tri
+  A_EVICT = 0,  // JSON boolean (Tri absent/no/yes)
+  S_ON_GEM, S_ON_EXTOBJ, S_ON_EVICT, S_ON_DEFER, S_EVICTED, S_N_VA_NONZERO,  // JSON booleans
+  S_HELD_VM_RESV, S_HELD_BO_RESV, S_HELD_GPUVA_LOCK, S_HELD,                 // "yes"/"no"/"unknown"
   SMALL_COUNT_
 };
 static_assert(SMALL_COUNT_ <= 16);
@@ -139,9 +141,7 @@ struct Event {
   void set_small_raw(Small s, unsigned x) {
     small = (small & ~(3u << (2 * s))) | ((x & 3u) << (2 * s));
   }
-  OptBool b(Small s) const { return static_cast<OptBool>(small_raw(s)); }
   Tri tri(Small s) const { return static_cast<Tri>(small_raw(s)); }
-  void set_b(Small s, OptBool x) { set_small_raw(s, static_cast<unsigned>(x)); }
   void set_tri(Small s, Tri x) { set_small_raw(s, static_cast<unsigned>(x)); }
 
   // ret helpers (valid when has(RET)); ret_kind says how to read v[RET].
@@ -173,10 +173,10 @@ struct Header {
   int version = 1;
   std::string kernel;
   std::string clock;
-  OptBool feat_deferred = OptBool::absent;
-  OptBool feat_gpuva_mutex = OptBool::absent;
-  OptBool feat_immediate_mode = OptBool::absent;
-  OptBool feat_prealloc_self_locks = OptBool::absent;
+  Tri feat_deferred = Tri::absent;
+  Tri feat_gpuva_mutex = Tri::absent;
+  Tri feat_immediate_mode = Tri::absent;
+  Tri feat_prealloc_self_locks = Tri::absent;
   // coverage: "complete" / "partial" / "" (absent = unknown, treated as partial)
   std::string coverage_put;
   std::string coverage_locks;

@@ -16,7 +16,7 @@ enum class Kind : uint8_t {
   u64,      // unsigned integer -> Event::v[Field]
   i64,      // signed integer -> Event::v[Field] (two's complement)
   str,      // string -> Event::name / vm_name (Field bit marks presence)
-  boolean,  // JSON bool -> OptBool in Event::small[Small]
+  boolean,  // JSON bool -> Tri (absent/no/yes) in Event::small[Small]
   tri,      // "yes"/"no"/"unknown" -> Tri in Event::small[Small]
 };
 

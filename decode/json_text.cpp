@@ -69,7 +69,7 @@ void append_keys(std::string& out, const Event& e, const Key (&keys)[N]) {
       case Kind::u64: append_u64(out, e.v[k.index]); break;
       case Kind::i64: append_i64(out, static_cast<int64_t>(e.v[k.index])); break;
       case Kind::str: append_string(out, string_of(e, k.index)); break;
-      case Kind::boolean: append_bool(out, e.b(static_cast<Small>(k.index)) == OptBool::yes); break;
+      case Kind::boolean: append_bool(out, e.tri(static_cast<Small>(k.index)) == Tri::yes); break;
       case Kind::tri: out += tri_text(e.tri(static_cast<Small>(k.index))); break;
     }
   }
@@ -276,7 +276,7 @@ void append_header(std::string& out, const Header& h) {
     out += ",\"clock\":";
     append_string(out, h.clock);
   }
-  const std::pair<std::string_view, OptBool> feats[] = {
+  const std::pair<std::string_view, Tri> feats[] = {
       {"deferred", h.feat_deferred},
       {"gpuva_mutex", h.feat_gpuva_mutex},
       {"immediate_mode", h.feat_immediate_mode},
@@ -284,12 +284,12 @@ void append_header(std::string& out, const Header& h) {
   };
   bool first = true;
   for (auto& [name, val] : feats) {
-    if (!known(val)) continue;
+    if (!is_present(val)) continue;
     out += first ? ",\"features\":{\"" : ",\"";
     first = false;
     out += name;
     out += "\":";
-    append_bool(out, is_true(val));
+    append_bool(out, is_yes(val));
   }
   if (!first) out += '}';
   if (!h.coverage_put.empty() || !h.coverage_locks.empty()) {

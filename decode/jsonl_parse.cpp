@@ -322,7 +322,7 @@ bool JsonlParser::parse_keys(object obj, bool snap) {
       case json::Kind::boolean: {
         bool b;
         if (!get_bool(v, k->name, b)) return false;
-        e.set_b(static_cast<Small>(k->index), opt_bool(b));
+        e.set_tri(static_cast<Small>(k->index), tri_of(b));
         break;
       }
       case json::Kind::tri: {
@@ -668,13 +668,13 @@ JsonlParser::Kind JsonlParser::parse_header(object obj, std::string_view text, u
       if (keep(get_bool(v, key, b))) header_.redacted = b;
     } else if (key == "features") {
       auto feature = [&](std::string_view fk, value& fv) {
-        OptBool* slot = fk == "deferred"              ? &header_.feat_deferred
+        Tri* slot = fk == "deferred"              ? &header_.feat_deferred
                         : fk == "gpuva_mutex"         ? &header_.feat_gpuva_mutex
                         : fk == "immediate_mode"      ? &header_.feat_immediate_mode
                         : fk == "prealloc_self_locks" ? &header_.feat_prealloc_self_locks
                                                       : nullptr;
         bool b;
-        if (slot && keep(get_bool(fv, fk, b))) *slot = opt_bool(b);
+        if (slot && keep(get_bool(fv, fk, b))) *slot = tri_of(b);
       };
       if (auto k = members(v, key, feature)) return *k;
     } else if (key == "coverage") {

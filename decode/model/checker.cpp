@@ -44,15 +44,15 @@ Checker::~Checker() = default;
 
 void Checker::on_header(const Header& h) {
   model::Model& m = impl_->m;
-  m.feat_deferred = model::from_opt(h.feat_deferred);
-  m.feat_gpuva_mutex = model::from_opt(h.feat_gpuva_mutex);
-  m.feat_immediate = model::from_opt(h.feat_immediate_mode);
-  m.feat_self_locks = model::from_opt(h.feat_prealloc_self_locks);
-  if (m.feat_self_locks == model::K::unknown) {
+  m.feat_deferred = unknown_if_absent(h.feat_deferred);
+  m.feat_gpuva_mutex = unknown_if_absent(h.feat_gpuva_mutex);
+  m.feat_immediate = unknown_if_absent(h.feat_immediate_mode);
+  m.feat_self_locks = unknown_if_absent(h.feat_prealloc_self_locks);
+  if (m.feat_self_locks == Tri::unknown) {
     // The self-locking obtain_prealloc came after the gpuva mutex (6.18) and after
     // deferred cleanup (6.19): a kernel lacking either cannot have it.
-    if (m.feat_gpuva_mutex == model::K::no || m.feat_deferred == model::K::no)
-      m.feat_self_locks = model::K::no;
+    if (m.feat_gpuva_mutex == Tri::no || m.feat_deferred == Tri::no)
+      m.feat_self_locks = Tri::no;
   }
   m.put_complete_hdr = h.coverage_put == "complete";
   m.locks_complete = h.coverage_locks == "complete";

@@ -12,10 +12,6 @@ namespace gvt::model {
 constexpr uint32_t kResvProtected = 1u << 0;
 constexpr uint32_t kImmediateMode = 1u << 1;  // only when features.immediate_mode
 
-std::string_view kname(K k) {
-  return k == K::yes ? "yes" : k == K::no ? "no" : "unknown";
-}
-
 Model::Model(CheckerOptions o, FindingSink& s, TransitionObserver* obs)
     : opts(o), sink(s), observer(obs), table(*this) {
   if (o.stats) stats = std::make_unique<StatsCollector>(o.stats_top);
@@ -82,8 +78,8 @@ Ans Model::protected_vm(const Event& e, uint64_t vm) {
 }
 
 Ans Model::immediate_vm(const Event& e, uint64_t vm) {
-  if (feat_immediate == K::no) return Ans::no();
-  if (feat_immediate == K::unknown)
+  if (feat_immediate == Tri::no) return Ans::no();
+  if (feat_immediate == Tri::unknown)
     return Ans::unknown("the trace header does not say whether the kernel has DRM_GPUVM_IMMEDIATE_MODE (features.immediate_mode)");
   uint32_t flags = 0;
   if (e.has(S_VM_FLAGS)) {
@@ -97,14 +93,14 @@ Ans Model::immediate_vm(const Event& e, uint64_t vm) {
 }
 
 GpuvaLock Model::gpuva_lock_kind(const Event& e, uint64_t vm, const char** why) {
-  if (feat_gpuva_mutex == K::no) return GpuvaLock::bo_resv;
-  if (feat_gpuva_mutex == K::unknown) {
+  if (feat_gpuva_mutex == Tri::no) return GpuvaLock::bo_resv;
+  if (feat_gpuva_mutex == Tri::unknown) {
     *why = "the trace header does not say whether drm_gem_object.gpuva.lock exists (features.gpuva_mutex)";
     return GpuvaLock::unknown;
   }
   Ans imm = immediate_vm(e, vm);
-  if (imm.v == K::yes) return GpuvaLock::gem_mutex;
-  if (imm.v == K::no) return GpuvaLock::bo_resv;
+  if (imm.v == Tri::yes) return GpuvaLock::gem_mutex;
+  if (imm.v == Tri::no) return GpuvaLock::bo_resv;
   *why = imm.why;
   return GpuvaLock::unknown;
 }
@@ -115,35 +111,35 @@ Ans Model::external(const Event& e, const Attrs* a, uint64_t vm) {
   if (!vr)
     if (VmState* v = vm_if(vm)) vr = v->resv;
   if (bo && vr) return bo != vr ? Ans::yes() : Ans::no();
-  if (a && a->external != K::unknown) return {a->external, ""};
+  if (a && a->external != Tri::unknown) return {a->external, ""};
   return Ans::unknown("the BO's or the VM's dma-resv address is not known");
 }
 
 Ans Model::held_vm_resv(const Event& e, Task& t, uint64_t vm) {
-  K k = from_tri(e.tri(S_HELD_VM_RESV));
-  if (k != K::unknown) return {k, ""};
+  Tri k = unknown_if_absent(e.tri(S_HELD_VM_RESV));
+  if (k != Tri::unknown) return {k, ""};
   uint64_t addr = e.has(S_VM_RESV) ? e.get(S_VM_RESV) : 0;
   if (!addr)
     if (VmState* v = vm_if(vm)) addr = v->resv;
   if (!addr) return Ans::unknown("held_vm_resv missing and the VM resv address is not known");
-  K h = task_held(t, addr);
-  if (h != K::unknown) return {h, ""};
+  Tri h = task_held(t, addr);
+  if (h != Tri::unknown) return {h, ""};
   return Ans::unknown("held_vm_resv missing and no lock event of this task on the VM resv since the trace started or since events were lost (or lock coverage is partial)");
 }
 
 Ans Model::held_bo_resv(const Event& e, Task& t, const Attrs* a) {
-  K k = from_tri(e.tri(S_HELD_BO_RESV));
-  if (k != K::unknown) return {k, ""};
+  Tri k = unknown_if_absent(e.tri(S_HELD_BO_RESV));
+  if (k != Tri::unknown) return {k, ""};
   uint64_t addr = e.has(S_BO_RESV) ? e.get(S_BO_RESV) : (a ? a->bo_resv : 0);
   if (!addr) return Ans::unknown("held_bo_resv missing and the BO resv address is not known");
-  K h = task_held(t, addr);
-  if (h != K::unknown) return {h, ""};
+  Tri h = task_held(t, addr);
+  if (h != Tri::unknown) return {h, ""};
   return Ans::unknown("held_bo_resv missing and no lock event of this task on the BO resv since the trace started or since events were lost (or lock coverage is partial)");
 }
 
 Ans Model::held_gpuva(const Event& e, Task& t, const Attrs* a, uint64_t vm) {
   Tri snap = e.tri(S_HELD_GPUVA_LOCK);
-  if (is_known(snap)) return {from_tri(snap), ""};
+  if (is_known(snap)) return {unknown_if_absent(snap), ""};
   const char* why = "";
   switch (gpuva_lock_kind(e, vm, &why)) {
     case GpuvaLock::bo_resv:
@@ -167,7 +163,7 @@ Ans Model::held_gem_mutex(const Event& e, uint64_t vm) {
   if (k == GpuvaLock::bo_resv)
     return Ans::unknown("the VM is not in immediate mode: held_gpuva_lock names obj->resv, not obj->gpuva.lock");
   Tri snap = e.tri(S_HELD_GPUVA_LOCK);
-  if (is_known(snap)) return {from_tri(snap), ""};
+  if (is_known(snap)) return {unknown_if_absent(snap), ""};
   return Ans::unknown("held_gpuva_lock missing from the snapshot");
 }
 
@@ -224,24 +220,24 @@ Attrs Model::attrs_from_snapshot(const Event& e, uint64_t vm, uint64_t obj) cons
     a.refcount = static_cast<int32_t>(e.sget(S_REFCOUNT));
     a.refcount_known = true;
   }
-  a.extobj = from_opt(e.b(S_ON_EXTOBJ));
-  a.evicted = from_opt(e.b(S_EVICTED));
-  a.on_evict = from_opt(e.b(S_ON_EVICT));
+  a.extobj = unknown_if_absent(e.tri(S_ON_EXTOBJ));
+  a.evicted = unknown_if_absent(e.tri(S_EVICTED));
+  a.on_evict = unknown_if_absent(e.tri(S_ON_EVICT));
   if (e.has(S_BO_RESV) && e.has(S_VM_RESV))
-    a.external = from_bool(e.get(S_BO_RESV) != e.get(S_VM_RESV));
-  if (is_false(e.b(S_N_VA_NONZERO))) a.n_va_exact = true;
+    a.external = tri_of(e.get(S_BO_RESV) != e.get(S_VM_RESV));
+  if (is_no(e.tri(S_N_VA_NONZERO))) a.n_va_exact = true;
   return a;
 }
 
 LifeState Model::adopted_state(const Event& e, bool* sure) const {
   *sure = true;
-  OptBool gem = e.b(S_ON_GEM);
-  if (is_true(gem)) return LifeState::registered;
+  Tri gem = e.tri(S_ON_GEM);
+  if (is_yes(gem)) return LifeState::registered;
   bool rc_known = e.has(S_REFCOUNT);
   int64_t rc = e.sget(S_REFCOUNT);
-  if (rc_known && rc == 0 && is_true(e.b(S_ON_DEFER))) return LifeState::zombie;
-  if (rc_known && rc > 0 && is_false(gem) && !is_true(e.b(S_ON_EXTOBJ)) &&
-      !is_true(e.b(S_ON_EVICT)))
+  if (rc_known && rc == 0 && is_yes(e.tri(S_ON_DEFER))) return LifeState::zombie;
+  if (rc_known && rc > 0 && is_no(gem) && !is_yes(e.tri(S_ON_EXTOBJ)) &&
+      !is_yes(e.tri(S_ON_EVICT)))
     return LifeState::allocated;
   *sure = false;
   return LifeState::registered;
@@ -264,18 +260,18 @@ void Model::resync(Slot& s, const Event& e) {
   Attrs* a = s.attrs();
   if (!a || !uncertain(*a)) return;
   // A full snapshot: refcount and GEM-list membership read at this event.
-  if (!e.has(S_REFCOUNT) || !known(e.b(S_ON_GEM))) return;
+  if (!e.has(S_REFCOUNT) || !is_present(e.tri(S_ON_GEM))) return;
   a->refcount = static_cast<int32_t>(e.sget(S_REFCOUNT));
   a->refcount_known = true;
-  if (a->extobj != K::yes) a->extobj = from_opt(e.b(S_ON_EXTOBJ));  // never leaves it while alive
-  if (is_false(e.b(S_N_VA_NONZERO))) {
+  if (a->extobj != Tri::yes) a->extobj = unknown_if_absent(e.tri(S_ON_EXTOBJ));  // never leaves it while alive
+  if (is_no(e.tri(S_N_VA_NONZERO))) {
     a->n_va = 0;
     a->n_va_exact = true;
   } else {
     a->n_va_exact = false;
   }
   a->sync_epoch = lost_epoch;
-  if (is_true(e.b(S_ON_GEM)) && std::holds_alternative<Allocated>(s.st)) LifecycleTable::t2_register(s);
+  if (is_yes(e.tri(S_ON_GEM)) && std::holds_alternative<Allocated>(s.st)) LifecycleTable::t2_register(s);
 }
 
 void Model::note_for_observer(uint64_t addr, const Slot& s, LifeState from, std::string_view text,
@@ -293,7 +289,7 @@ void Model::note_for_observer(uint64_t addr, const Slot& s, LifeState from, std:
 void Model::update_suspect(uint64_t addr, const Slot& s) {
   const Attrs* a = s.attrs();
   bool suspect = a && !std::holds_alternative<Zombie>(s.st) && a->n_va > 0 &&
-                 a->external == K::yes && a->extobj != K::yes && !a->reported_extobj_missing;
+                 a->external == Tri::yes && a->extobj != Tri::yes && !a->reported_extobj_missing;
   // Touch the map only on a change: this runs on every link/unlink/extobj_add.
   if (!a || suspect == a->in_suspects) {
     if (!a) extobj_suspects.erase(addr);

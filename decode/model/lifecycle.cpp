@@ -97,11 +97,11 @@ void LifecycleTable::t2b_ref_gain(Slot& s, uint64_t seq, const Who& by) {
   }
 }
 
-void LifecycleTable::t6_extobj(Slot& s, K on_extobj) {
+void LifecycleTable::t6_extobj(Slot& s, Tri on_extobj) {
   if (Attrs* a = s.attrs()) a->extobj = on_extobj;
 }
 
-void LifecycleTable::t7_evict(Slot& s, K evict, K on_evict) {
+void LifecycleTable::t7_evict(Slot& s, Tri evict, Tri on_evict) {
   if (Attrs* a = s.attrs()) {
     a->evicted = evict;
     a->on_evict = on_evict;

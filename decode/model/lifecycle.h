@@ -20,13 +20,6 @@
 
 namespace gvt::model {
 
-// Three-valued answer of the model (Tri of event.h keeps absent/unknown apart for
-// conversion; the model never needs that distinction).
-enum class K : uint8_t { no = 0, yes = 1, unknown = 2 };
-inline K from_tri(Tri t) { return t == Tri::yes ? K::yes : t == Tri::no ? K::no : K::unknown; }
-inline K from_opt(OptBool b) { return b == OptBool::yes ? K::yes : b == OptBool::no ? K::no : K::unknown; }
-inline K from_bool(bool b) { return b ? K::yes : K::no; }
-
 enum class Origin : uint8_t { observed, adopted };
 
 // Kernel addresses share their low bits (slab strides, alignment); robin_map masks the
@@ -70,10 +63,10 @@ struct Attrs {
   int32_t refcount = 0;       // last snapshot (never reconstructed: gets are invisible)
   int32_t n_va = 0;           // VAs linked while observed (exact iff n_va_exact)
   uint32_t vm_gen = 0;        // generation of the VM this lifecycle counts against
-  K extobj = K::unknown;      // on vm->extobj.list
-  K external = K::unknown;    // obj->resv != VM resv
-  K evicted = K::unknown;
-  K on_evict = K::unknown;
+  Tri extobj = Tri::unknown;      // on vm->extobj.list
+  Tri external = Tri::unknown;    // obj->resv != VM resv
+  Tri evicted = Tri::unknown;
+  Tri on_evict = Tri::unknown;
   bool refcount_known = false;
   bool n_va_exact = false;    // false: links older than the observation may exist
   Origin origin = Origin::observed;
@@ -194,9 +187,9 @@ class LifecycleTable {
   // T2' / T4 (found side) / T5: a reference gain on a REGISTERED vm_bo.
   static void t2b_ref_gain(Slot& s, uint64_t seq, const Who& by);
   // T6: extobj := snapshot.
-  static void t6_extobj(Slot& s, K on_extobj);
+  static void t6_extobj(Slot& s, Tri on_extobj);
   // T7: evicted := e; on_evict := snapshot.
-  static void t7_evict(Slot& s, K evict, K on_evict);
+  static void t7_evict(Slot& s, Tri evict, Tri on_evict);
   // T8: link: ref +1, n_va +1 (VA → key is recorded by the caller).
   static void t8_link(Slot& s, uint64_t seq, const Who& by);
   // T9: unlink: n_va −1 (the put follows as its own event on K612).

@@ -27,11 +27,11 @@ inline constexpr int64_t kEALREADY = -114;
 
 // A three-valued answer and, when unknown, which evidence is missing.
 struct Ans {
-  K v = K::unknown;
+  Tri v = Tri::unknown;
   const char* why = "";
-  static Ans yes() { return {K::yes, ""}; }
-  static Ans no() { return {K::no, ""}; }
-  static Ans unknown(const char* w) { return {K::unknown, w}; }
+  static Ans yes() { return {Tri::yes, ""}; }
+  static Ans no() { return {Tri::no, ""}; }
+  static Ans unknown(const char* w) { return {Tri::unknown, w}; }
 };
 
 // Which lock protects a GEM's vm_bo list (§A.3, §C.4).
@@ -78,10 +78,10 @@ class Model : public LifecycleEvents {
   CheckerOptions opts;
   FindingSink& sink;
   TransitionObserver* observer;
-  K feat_deferred = K::unknown;
-  K feat_gpuva_mutex = K::unknown;
-  K feat_immediate = K::unknown;
-  K feat_self_locks = K::unknown;  // prealloc_self_locks, inferred when absent
+  Tri feat_deferred = Tri::unknown;
+  Tri feat_gpuva_mutex = Tri::unknown;
+  Tri feat_immediate = Tri::unknown;
+  Tri feat_self_locks = Tri::unknown;  // prealloc_self_locks, inferred when absent
   bool put_complete_hdr = false;   // header coverage.put == "complete"
   bool locks_complete = false;     // header coverage.locks == "complete"
   bool put_coverage_broken = false;  // an obtain returned a vm_bo whose create we missed
@@ -155,7 +155,7 @@ class Model : public LifecycleEvents {
   Ans held_gem_mutex(const Event& e, uint64_t vm);
   // What this task's held set says about `addr`; only trusted with complete lock
   // coverage (an unobserved lock or unlock would leave it stale).
-  K task_held(Task& t, uint64_t addr) const { return locks_complete ? t.held(addr) : K::unknown; }
+  Tri task_held(Task& t, uint64_t addr) const { return locks_complete ? t.held(addr) : Tri::unknown; }
   uint32_t intern_comm(std::string_view c);
   std::string_view comm(uint32_t id) const { return id < comms.size() ? std::string_view(comms[id]) : std::string_view(); }
   DeathInfo death(const Event& e, const Task& t, bool certain = true) const;
@@ -196,7 +196,5 @@ class Model : public LifecycleEvents {
   void lifecycle_started(uint64_t addr, Slot& s) override;
   void lifecycle_ended(uint64_t addr, uint32_t gen, const Attrs& a) override;
 };
-
-std::string_view kname(K k);
 
 }  // namespace gvt::model

@@ -18,11 +18,11 @@ HeldLock* Task::lock(uint64_t addr) {
   return nullptr;
 }
 
-K Task::held(uint64_t addr) {
-  if (addr == 0) return K::unknown;
+Tri Task::held(uint64_t addr) {
+  if (addr == 0) return Tri::unknown;
   HeldLock* l = lock(addr);
-  if (!l) return K::unknown;
-  return l->state == LockState::held ? K::yes : K::no;
+  if (!l) return Tri::unknown;
+  return tri_of(l->state == LockState::held);
 }
 
 HeldLock& Task::set(uint64_t addr, LockState st) {

@@ -31,11 +31,11 @@ struct Frame {
   int32_t refcount = 0;
   bool refcount_known = false;
   bool bo_refcount_known = false;
-  K n_va_nonzero = K::unknown;
-  K held_gpuva = K::unknown;   // at entry
-  K held_vm_resv = K::unknown;
-  K protected_vm = K::unknown;
-  K gpuva_is_gem_mutex = K::unknown;
+  Tri n_va_nonzero = Tri::unknown;
+  Tri held_gpuva = Tri::unknown;   // at entry
+  Tri held_vm_resv = Tri::unknown;
+  Tri protected_vm = Tri::unknown;
+  Tri gpuva_is_gem_mutex = Tri::unknown;
   bool put_locks_bad = false;      // put-final-unlocked decided at exit
   bool put_locks_unknown = false;
   const char* put_locks_why = nullptr;
@@ -135,7 +135,7 @@ class Task {
 
   // nullptr = nothing known about this lock for this task.
   HeldLock* lock(uint64_t addr);
-  K held(uint64_t addr);
+  Tri held(uint64_t addr);
   // A fact about current and `addr`, from a snapshot or a lock event.
   HeldLock& set(uint64_t addr, LockState st);
   void forget_all();

@@ -119,10 +119,10 @@ class Generator {
     h.version = 1;
     h.kernel = "6.12.95+deb12-amd64 (gvt-gen synthetic)";
     h.clock = "monotonic";
-    h.feat_deferred = OptBool::no;
-    h.feat_gpuva_mutex = OptBool::no;
-    h.feat_immediate_mode = OptBool::no;
-    h.feat_prealloc_self_locks = OptBool::no;
+    h.feat_deferred = Tri::no;
+    h.feat_gpuva_mutex = Tri::no;
+    h.feat_immediate_mode = Tri::no;
+    h.feat_prealloc_self_locks = Tri::no;
     h.coverage_put = "complete";
     h.coverage_locks = "complete";
     w_.on_header(h);
@@ -235,7 +235,6 @@ class Generator {
   static void ret_addr(Event& e, uint64_t a) { e.ret_kind = RetKind::addr; e.set(RET, a); }
   static void ret_int(Event& e, int64_t v) { e.ret_kind = RetKind::integer; e.set(RET, static_cast<uint64_t>(v)); }
   static void ret_bool(Event& e, bool b) { e.ret_kind = RetKind::boolean; e.set(RET, b ? 1 : 0); }
-  static Tri tri(bool b) { return b ? Tri::yes : Tri::no; }
 
   void vm_init(const Vm& v) {
     Task* saved = cur_;
@@ -285,14 +284,14 @@ class Generator {
     e.set(S_VM_RESV, v.resv);
     e.set(S_BO_RESV, s.resv);
     e.set(S_REFCOUNT, static_cast<uint64_t>(ref));
-    e.set_b(S_ON_GEM, OptBool::yes);
-    e.set_b(S_ON_EXTOBJ, opt_bool(s.on_extobj));
-    e.set_b(S_ON_EVICT, opt_bool(s.on_evict));
-    e.set_b(S_EVICTED, opt_bool(s.evicted));
-    e.set_b(S_N_VA_NONZERO, opt_bool(n_va));
-    e.set_tri(S_HELD_VM_RESV, tri(hv));
-    e.set_tri(S_HELD_BO_RESV, tri(hb));
-    e.set_tri(S_HELD_GPUVA_LOCK, tri(hg));
+    e.set_tri(S_ON_GEM, Tri::yes);
+    e.set_tri(S_ON_EXTOBJ, tri_of(s.on_extobj));
+    e.set_tri(S_ON_EVICT, tri_of(s.on_evict));
+    e.set_tri(S_EVICTED, tri_of(s.evicted));
+    e.set_tri(S_N_VA_NONZERO, tri_of(n_va));
+    e.set_tri(S_HELD_VM_RESV, tri_of(hv));
+    e.set_tri(S_HELD_BO_RESV, tri_of(hb));
+    e.set_tri(S_HELD_GPUVA_LOCK, tri_of(hg));
   }
 
   void obtain(const Slot& s, bool hv) {
@@ -305,7 +304,7 @@ class Generator {
     en.set(S_VM_FLAGS, v.prot ? kResvProtected : 0);
     en.set(S_VM_RESV, v.resv);
     en.set(S_BO_RESV, s.resv);
-    en.set_tri(S_HELD_VM_RESV, tri(hv));
+    en.set_tri(S_HELD_VM_RESV, tri_of(hv));
     en.set_tri(S_HELD_BO_RESV, Tri::yes);
     en.set_tri(S_HELD_GPUVA_LOCK, Tri::yes);
     Event& ce = ev(Fn::bo_create, Phase::entry);
@@ -330,7 +329,7 @@ class Generator {
     if (s.external) s.on_extobj = true;
     Event& ex = ev(Fn::bo_extobj_add, Phase::exit);
     ex.set(A_VM_BO, s.vm_bo);
-    ex.set_b(S_ON_EXTOBJ, opt_bool(s.on_extobj));
+    ex.set_tri(S_ON_EXTOBJ, tri_of(s.on_extobj));
   }
 
   void va_insert(const Slot& s, uint64_t va) {
@@ -463,15 +462,15 @@ class Generator {
     lock(s.resv, false);
     Event& en = ev(Fn::bo_evict, Phase::entry);
     en.set(A_VM_BO, s.vm_bo);
-    en.set_b(A_EVICT, opt_bool(evict));
+    en.set_tri(A_EVICT, tri_of(evict));
     full(en, s, s.n_va, true, !s.external, true, true);
     s.evicted = evict;
     // External BOs of a protected VM join the evict list only in prepare_objects.
     s.on_evict = (s.external && v.prot) ? false : evict;
     Event& ex = ev(Fn::bo_evict, Phase::exit);
     ex.set(A_VM_BO, s.vm_bo);
-    ex.set_b(A_EVICT, opt_bool(evict));
-    ex.set_b(S_ON_EVICT, opt_bool(s.on_evict));
+    ex.set_tri(A_EVICT, tri_of(evict));
+    ex.set_tri(S_ON_EVICT, tri_of(s.on_evict));
     unlock(s.resv);
   }
 

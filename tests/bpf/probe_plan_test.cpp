@@ -34,7 +34,7 @@ KernelFacts k612() {
   for (std::string n; std::getline(btf, n);)
     if (!n.empty()) k.gpuvm_btf.insert(n);
   for (auto n : lock_function_names()) k.vmlinux_btf.emplace(n);
-  k.feat_deferred = k.feat_gpuva_mutex = k.feat_immediate_mode = k.feat_prealloc_self_locks = OptBool::no;
+  k.feat_deferred = k.feat_gpuva_mutex = k.feat_immediate_mode = k.feat_prealloc_self_locks = Tri::no;
   // What the code analysis finds in this module (put_coverage_kernel_test checks it on
   // the real file).
   PutCoverage a;
@@ -239,7 +239,7 @@ TEST(ProbePlan, KnewLikeKernelWithDeferredCleanup) {
   }
   parse_filter_functions(aff, "drm_gpuvm", k);
   for (auto n : lock_function_names()) k.vmlinux_btf.emplace(n);
-  k.feat_deferred = k.feat_gpuva_mutex = k.feat_immediate_mode = k.feat_prealloc_self_locks = OptBool::yes;
+  k.feat_deferred = k.feat_gpuva_mutex = k.feat_immediate_mode = k.feat_prealloc_self_locks = Tri::yes;
 
   Plan p = make_plan(k, {});
   EXPECT_TRUE(p.missing.empty());

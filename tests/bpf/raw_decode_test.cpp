@@ -82,9 +82,9 @@ TEST(RawDecode, VmBoEventWithSnapshotAndStack) {
   EXPECT_FALSE(e.has(RET));
   EXPECT_FALSE(e.has(STACK));
   EXPECT_FALSE(e.has(SYMBOL));
-  EXPECT_EQ(e.b(S_ON_GEM), OptBool::yes);
-  EXPECT_EQ(e.b(S_ON_EXTOBJ), OptBool::no);
-  EXPECT_EQ(e.b(S_ON_EVICT), OptBool::absent);
+  EXPECT_EQ(e.tri(S_ON_GEM), Tri::yes);
+  EXPECT_EQ(e.tri(S_ON_EXTOBJ), Tri::no);
+  EXPECT_EQ(e.tri(S_ON_EVICT), Tri::absent);
   EXPECT_EQ(e.tri(S_HELD_VM_RESV), Tri::no);
   EXPECT_EQ(e.tri(S_HELD_GPUVA_LOCK), Tri::unknown);
   EXPECT_EQ(e.tri(S_HELD_BO_RESV), Tri::absent);

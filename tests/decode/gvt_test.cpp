@@ -109,7 +109,7 @@ TEST(Gvt, HeaderFromFieldsAndUnknownFunctionEvents) {
   std::string path = temp_path("fields.gvt");
   Header h;
   h.kernel = "6.19";
-  h.feat_immediate_mode = OptBool::yes;
+  h.feat_immediate_mode = Tri::yes;
   Event e;
   e.tid = 3;
   e.fn = Fn::unknown;  // a producer that could not name the function
@@ -123,7 +123,7 @@ TEST(Gvt, HeaderFromFieldsAndUnknownFunctionEvents) {
   ReadResult r = read_trace(path, s);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(s.header.kernel, "6.19");
-  EXPECT_EQ(s.header.feat_immediate_mode, OptBool::yes);
+  EXPECT_EQ(s.header.feat_immediate_mode, Tri::yes);
   ASSERT_EQ(s.opaques.size(), 1u);
   EXPECT_TRUE(s.opaques[0].unknown_fn);
   EXPECT_EQ(s.opaques[0].json, R"({"type":"event","ts":0,"tid":3,"fn":"unknown","phase":"entry"})");

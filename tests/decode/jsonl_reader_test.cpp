@@ -60,8 +60,8 @@ TEST(JsonlReader, RichFixtureFieldValues) {
   EXPECT_EQ(h.version, 1);
   EXPECT_EQ(h.kernel, "6.12.95+deb12-amd64");
   EXPECT_EQ(h.clock, "monotonic");
-  EXPECT_EQ(h.feat_deferred, OptBool::no);
-  EXPECT_EQ(h.feat_prealloc_self_locks, OptBool::no);
+  EXPECT_EQ(h.feat_deferred, Tri::no);
+  EXPECT_EQ(h.feat_prealloc_self_locks, Tri::no);
   EXPECT_EQ(h.coverage_put, "complete");
   EXPECT_EQ(h.coverage_locks, "complete");
   EXPECT_FALSE(h.redacted);
@@ -105,13 +105,13 @@ TEST(JsonlReader, RichFixtureFieldValues) {
 
   const Event& evict = s.events[9];
   EXPECT_EQ(evict.fn, Fn::bo_evict);
-  EXPECT_EQ(evict.b(A_EVICT), OptBool::yes);
+  EXPECT_EQ(evict.tri(A_EVICT), Tri::yes);
   EXPECT_EQ(evict.sget(S_VM_KREF), -1);
   EXPECT_EQ(evict.sget(S_BO_REFCOUNT), INT64_MIN);
   EXPECT_EQ(evict.sget(S_REFCOUNT), -1);
-  EXPECT_EQ(evict.b(S_ON_GEM), OptBool::yes);
-  EXPECT_EQ(evict.b(S_ON_EXTOBJ), OptBool::no);
-  EXPECT_EQ(evict.b(S_EVICTED), OptBool::yes);
+  EXPECT_EQ(evict.tri(S_ON_GEM), Tri::yes);
+  EXPECT_EQ(evict.tri(S_ON_EXTOBJ), Tri::no);
+  EXPECT_EQ(evict.tri(S_EVICTED), Tri::yes);
   EXPECT_EQ(evict.tri(S_HELD_VM_RESV), Tri::no);
   EXPECT_EQ(evict.tri(S_HELD_BO_RESV), Tri::yes);
   EXPECT_EQ(evict.tri(S_HELD_GPUVA_LOCK), Tri::unknown);
@@ -120,8 +120,8 @@ TEST(JsonlReader, RichFixtureFieldValues) {
   EXPECT_EQ(evict.vm_name, "");
   EXPECT_EQ(evict.get(S_GEM_LIST_SAME_VM), 3u);
   EXPECT_EQ(evict.get(STACK), 8u);
-  EXPECT_EQ(s.events[10].b(A_EVICT), OptBool::no);
-  EXPECT_EQ(s.events[10].b(S_ON_EVICT), OptBool::yes);
+  EXPECT_EQ(s.events[10].tri(A_EVICT), Tri::no);
+  EXPECT_EQ(s.events[10].tri(S_ON_EVICT), Tri::yes);
 
   const Event& unlink = s.events[11];
   EXPECT_FALSE(unlink.has_cpu);
@@ -191,8 +191,8 @@ TEST(JsonlReader, MessyButValidInput) {
   EXPECT_EQ(s.events[0].line, 6u);
   EXPECT_EQ(s.events[1].line, 8u);
   EXPECT_EQ(s.header.line, 5u);
-  EXPECT_EQ(s.header.feat_deferred, OptBool::yes);
-  EXPECT_EQ(s.header.feat_gpuva_mutex, OptBool::absent);
+  EXPECT_EQ(s.header.feat_deferred, Tri::yes);
+  EXPECT_EQ(s.header.feat_gpuva_mutex, Tri::absent);
   EXPECT_TRUE(r.footer);
 }
 

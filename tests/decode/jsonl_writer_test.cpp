@@ -49,9 +49,9 @@ TEST(JsonlWriter, EventWithEveryFieldIsCanonical) {
   e.set(STACK, 9);
   e.set(RET, static_cast<uint64_t>(-12));
   e.ret_kind = RetKind::err;
-  e.set_b(A_EVICT, OptBool::yes);
+  e.set_tri(A_EVICT, Tri::yes);
   for (Small s : {S_ON_GEM, S_ON_EXTOBJ, S_ON_EVICT, S_ON_DEFER, S_EVICTED, S_N_VA_NONZERO})
-    e.set_b(s, s % 2 ? OptBool::yes : OptBool::no);
+    e.set_tri(s, s % 2 ? Tri::yes : Tri::no);
   e.set_tri(S_HELD_VM_RESV, Tri::no);
   e.set_tri(S_HELD_BO_RESV, Tri::yes);
   e.set_tri(S_HELD_GPUVA_LOCK, Tri::unknown);
@@ -85,8 +85,8 @@ TEST(JsonlWriter, HeaderFromFields) {
   Header h;
   h.kernel = "6.12.95";
   h.clock = "monotonic";
-  h.feat_deferred = OptBool::no;
-  h.feat_immediate_mode = OptBool::yes;
+  h.feat_deferred = Tri::no;
+  h.feat_immediate_mode = Tri::yes;
   h.coverage_put = "partial";
   std::string s;
   json::append_header(s, h);

@@ -32,11 +32,11 @@ Ev& Ev::vmbo(uint64_t vm, uint64_t obj, uint64_t bo_resv, int refcount, bool on_
   e_.set(S_VM_RESV, vm_resv);
   e_.set(S_BO_RESV, bo_resv);
   e_.set(S_REFCOUNT, static_cast<uint64_t>(static_cast<int64_t>(refcount)));
-  e_.set_b(S_ON_GEM, opt_bool(on_gem));
-  e_.set_b(S_ON_EXTOBJ, opt_bool(on_extobj));
-  e_.set_b(S_ON_EVICT, OptBool::no);
-  e_.set_b(S_EVICTED, OptBool::no);
-  e_.set_b(S_N_VA_NONZERO, opt_bool(n_va));
+  e_.set_tri(S_ON_GEM, tri_of(on_gem));
+  e_.set_tri(S_ON_EXTOBJ, tri_of(on_extobj));
+  e_.set_tri(S_ON_EVICT, Tri::no);
+  e_.set_tri(S_EVICTED, Tri::no);
+  e_.set_tri(S_N_VA_NONZERO, tri_of(n_va));
   return *this;
 }
 
@@ -58,9 +58,9 @@ Header Feed::k612() {
   Header h;
   h.kernel = "6.12.95+deb12-amd64";
   h.clock = "monotonic";
-  h.feat_deferred = OptBool::no;
-  h.feat_gpuva_mutex = OptBool::no;
-  h.feat_immediate_mode = OptBool::no;
+  h.feat_deferred = Tri::no;
+  h.feat_gpuva_mutex = Tri::no;
+  h.feat_immediate_mode = Tri::no;
   h.coverage_put = "complete";
   h.coverage_locks = "complete";
   return h;
@@ -69,10 +69,10 @@ Header Feed::k612() {
 Header Feed::knew() {
   Header h = k612();
   h.kernel = "7.3.0-rc1";
-  h.feat_deferred = OptBool::yes;
-  h.feat_gpuva_mutex = OptBool::yes;
-  h.feat_immediate_mode = OptBool::yes;
-  h.feat_prealloc_self_locks = OptBool::yes;
+  h.feat_deferred = Tri::yes;
+  h.feat_gpuva_mutex = Tri::yes;
+  h.feat_immediate_mode = Tri::yes;
+  h.feat_prealloc_self_locks = Tri::yes;
   return h;
 }
 

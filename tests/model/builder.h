@@ -59,7 +59,7 @@ class Ev {
   Ev(Feed& f, Fn fn, Phase ph, int32_t tid);
   Ev& a(Field k, uint64_t v) { e_.set(k, v); return *this; }
   Ev& s(Field k, int64_t v) { e_.set(k, static_cast<uint64_t>(v)); return *this; }
-  Ev& b(Small k, bool v) { e_.set_b(k, opt_bool(v)); return *this; }
+  Ev& b(Small k, bool v) { e_.set_tri(k, tri_of(v)); return *this; }
   Ev& t(Small k, Tri v) { e_.set_tri(k, v); return *this; }
   Ev& ret_addr(uint64_t p) { e_.ret_kind = RetKind::addr; e_.set(RET, p); return *this; }
   Ev& ret_bool(bool v) { e_.ret_kind = RetKind::boolean; e_.set(RET, v); return *this; }

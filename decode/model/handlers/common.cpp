@@ -21,16 +21,16 @@ void absorb(Model& m, Slot& s, const Event& e) {
   uint64_t vr = e.has(S_VM_RESV) ? e.get(S_VM_RESV) : 0;
   if (!vr && a->vm)
     if (VmState* v = m.vm_if(a->vm)) vr = v->resv;
-  if (a->bo_resv && vr) a->external = from_bool(a->bo_resv != vr);
+  if (a->bo_resv && vr) a->external = tri_of(a->bo_resv != vr);
   if (e.has(S_REFCOUNT)) {
     a->refcount = static_cast<int32_t>(e.sget(S_REFCOUNT));
     a->refcount_known = true;
   }
   // A live vm_bo never leaves the extobj list: a "no" read after a "yes" is a snapshot
   // taken before another CPU's extobj_add (cross-CPU reordering), not a removal.
-  if (known(e.b(S_ON_EXTOBJ)) && a->extobj != K::yes) a->extobj = from_opt(e.b(S_ON_EXTOBJ));
-  if (known(e.b(S_EVICTED))) a->evicted = from_opt(e.b(S_EVICTED));
-  if (known(e.b(S_ON_EVICT))) a->on_evict = from_opt(e.b(S_ON_EVICT));
+  if (is_present(e.tri(S_ON_EXTOBJ)) && a->extobj != Tri::yes) a->extobj = unknown_if_absent(e.tri(S_ON_EXTOBJ));
+  if (is_present(e.tri(S_EVICTED))) a->evicted = unknown_if_absent(e.tri(S_EVICTED));
+  if (is_present(e.tri(S_ON_EVICT))) a->on_evict = unknown_if_absent(e.tri(S_ON_EVICT));
 }
 
 // Snapshot facts about current's locks feed the held sets (§C.3): this is how locks

@@ -101,9 +101,9 @@ void create_exit(Model& m, const Event& e, Task& t, const Frame& f, bool) {
   a.refcount = 1;
   a.refcount_known = true;
   a.n_va_exact = true;
-  a.extobj = K::no;
-  a.evicted = K::no;
-  a.on_evict = K::no;
+  a.extobj = Tri::no;
+  a.evicted = Tri::no;
+  a.on_evict = Tri::no;
   a.origin = Origin::observed;
   uint32_t closed = 0;
   m.table.t1_create(p, a, m.death(e, t, false), &closed);  // T1

@@ -14,7 +14,7 @@ bool extobj_entry(Model& m, const Event& e, Task& t, Frame& f) {
 
 bool evict_entry(Model& m, const Event& e, Task& t, Frame& f) {
   On o{e, t};
-  f.aux = static_cast<uint64_t>(from_opt(e.b(A_EVICT)));
+  f.aux = static_cast<uint64_t>(unknown_if_absent(e.tri(A_EVICT)));
   vm_bo_entry(m, e, t, f, o);
   if (o.addr) rules::evict_unlocked(m, o);  // also after a use-after-free
   return true;
@@ -26,15 +26,15 @@ void extobj_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched
   Slot* s = addr ? latest(m, addr) : nullptr;
   if (!s || !s->alive() || (matched && s->gen != f.gen)) return;
   Attrs* a = s->attrs();
-  K on = from_opt(e.b(S_ON_EXTOBJ));
+  Tri on = unknown_if_absent(e.tri(S_ON_EXTOBJ));
   // Without a snapshot: the call appends every external vm_bo (idempotent).
-  if (on == K::unknown && a->external == K::yes) on = K::yes;
-  if (on == K::unknown && a->external == K::no) on = K::no;
+  if (on == Tri::unknown && a->external == Tri::yes) on = Tri::yes;
+  if (on == Tri::unknown && a->external == Tri::no) on = Tri::no;
   LifeState from = s->life();
   LifecycleTable::t6_extobj(*s, on);  // T6
   absorb(m, *s, e);
   m.update_suspect(addr, *s);
-  m.note(addr, *s, from, on == K::yes ? "extobj" : "extobj_add");
+  m.note(addr, *s, from, on == Tri::yes ? "extobj" : "extobj_add");
 }
 
 void evict_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) {
@@ -43,11 +43,11 @@ void evict_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched)
   Slot* s = addr ? latest(m, addr) : nullptr;
   if (!s || !s->alive() || (matched && s->gen != f.gen)) return;
   // The entry's argument when the entry was seen, else the exit's copy of it.
-  K ev = matched ? static_cast<K>(f.aux) : from_opt(e.b(A_EVICT));
+  Tri ev = matched ? static_cast<Tri>(f.aux) : unknown_if_absent(e.tri(A_EVICT));
   LifeState from = s->life();
-  LifecycleTable::t7_evict(*s, ev, from_opt(e.b(S_ON_EVICT)));  // T7
+  LifecycleTable::t7_evict(*s, ev, unknown_if_absent(e.tri(S_ON_EVICT)));  // T7
   absorb(m, *s, e);
-  m.note(addr, *s, from, ev == K::yes ? "evicted" : "evict");
+  m.note(addr, *s, from, ev == Tri::yes ? "evicted" : "evict");
 }
 
 }  // namespace gvt::model::handlers

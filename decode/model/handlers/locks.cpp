@@ -43,7 +43,7 @@ bool ww_unlock_entry(Model& m, const Event& e, Task& t, Frame& f) {
   rules::lock_unbalanced_unlock(m, e, t);
   uint64_t lock = arg(e, A_LOCK);
   // An unlock by a non-owner still frees the mutex: its owner no longer holds it.
-  if (lock && t.held(lock) != K::yes)
+  if (lock && t.held(lock) != Tri::yes)
     for (auto it = m.tasks.begin(); it != m.tasks.end(); ++it)
       if (HeldLock* l = it.value().lock(lock); l && l->state == LockState::held)
         it.value().set(lock, LockState::not_held);

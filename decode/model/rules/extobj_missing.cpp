@@ -24,14 +24,14 @@ void extobj_missing(Model& m, const Event& e, Task& t, uint64_t vm) {
     Slot* s = m.table.find(addr);
     Attrs* a = s->attrs();
     Subject sj{addr, gen, vm, a->obj};
-    K held = m.task_held(t, a->bo_resv);
-    if (held == K::yes) continue;
+    Tri held = m.task_held(t, a->bo_resv);
+    if (held == Tri::yes) continue;
     a->reported_extobj_missing = true;
     a->in_suspects = false;
     m.extobj_suspects.erase(addr);
-    if (held == K::unknown || m.uncertain(*a)) {
+    if (held == Tri::unknown || m.uncertain(*a)) {
       m.unknown(id::extobj_missing, Severity::error, e, sj,
-                held == K::unknown ? "whether current holds the BO's resv is not known (no snapshot or lock event of this task on it)"
+                held == Tri::unknown ? "whether current holds the BO's resv is not known (no snapshot or lock event of this task on it)"
                                    : "events were lost since the vm_bo's links/extobj state were observed");
       continue;
     }
@@ -47,7 +47,7 @@ void extobj_missing(Model& m, const Event& e, Task& t, uint64_t vm) {
 void extobj_missing_at_link(Model& m, const On& o) {
   if (!m.opts.report_info) return;
   const Attrs* a = o.attrs();
-  if (!a || a->external != K::yes || a->extobj != K::no) return;
+  if (!a || a->external != Tri::yes || a->extobj != Tri::no) return;
   m.info(id::extobj_missing, &o.e, o.subj(),
          fmt::format("drm_gpuva_link maps external GEM {} through vm_bo {} before it is on the VM's extobj list "
                      "(drm_gpuvm_bo_extobj_add not yet called)",

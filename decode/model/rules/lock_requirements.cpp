@@ -39,31 +39,31 @@ std::string resv_of(const Event& e, Field f) {
 
 void extobj_add_unlocked(Model& m, const On& o) {
   Ans prot = m.protected_vm(o.e, o.vm);
-  if (prot.v == K::no) return;
+  if (prot.v == Tri::no) return;
   Ans held = m.held_vm_resv(o.e, o.t, o.vm);
-  if (held.v == K::yes) return;
+  if (held.v == Tri::yes) return;
   Ans ext = m.external(o.e, o.attrs(), o.vm);
-  Severity sev = ext.v == K::no ? Severity::warning : Severity::error;
-  if (prot.v == K::unknown || held.v == K::unknown) {
+  Severity sev = ext.v == Tri::no ? Severity::warning : Severity::error;
+  if (prot.v == Tri::unknown || held.v == Tri::unknown) {
     m.unknown(id::extobj_add_unlocked, sev, o.e, o.subj(),
-              prot.v == K::unknown ? prot.why : held.why);
+              prot.v == Tri::unknown ? prot.why : held.why);
     return;
   }
   // Externality unknown: the violation is certain, its severity is not; say the lower.
-  if (ext.v == K::unknown) sev = Severity::warning;
+  if (ext.v == Tri::unknown) sev = Severity::warning;
   m.violation(id::extobj_add_unlocked, sev, o.e, o.subj(),
               fmt::format("drm_gpuvm_bo_extobj_add on a RESV_PROTECTED VM without its dma-resv held: "
                           "VM resv{} not held by {}; {}",
                           resv_of(o.e, S_VM_RESV), who(o.e),
-                          ext.v == K::yes ? "GEM is external (its resv differs): the extobj list is changed unlocked"
-                          : ext.v == K::no ? "GEM is private (no list change, but lockdep would warn)"
+                          ext.v == Tri::yes ? "GEM is external (its resv differs): the extobj list is changed unlocked"
+                          : ext.v == Tri::no ? "GEM is private (no list change, but lockdep would warn)"
                                            : "whether the GEM is external is not known"));
 }
 
 void evict_unlocked(Model& m, const On& o) {
   Ans held = m.held_bo_resv(o.e, o.t, o.attrs());
-  if (held.v == K::yes) return;
-  if (held.v == K::unknown) {
+  if (held.v == Tri::yes) return;
+  if (held.v == Tri::unknown) {
     m.unknown(id::evict_unlocked, Severity::error, o.e, o.subj(), held.why);
     return;
   }
@@ -75,18 +75,18 @@ void evict_unlocked(Model& m, const On& o) {
 void obtain_unlocked(Model& m, const On& o) {
   if (o.e.fn == Fn::bo_obtain_prealloc) {
     // With prealloc_self_locks the call takes the lock itself (holding it is the bug).
-    if (m.feat_self_locks == K::yes) return;
-    if (m.feat_self_locks == K::unknown) {
+    if (m.feat_self_locks == Tri::yes) return;
+    if (m.feat_self_locks == Tri::unknown) {
       Ans held = m.held_gpuva(o.e, o.t, o.attrs(), o.vm);
-      if (held.v != K::yes)
+      if (held.v != Tri::yes)
         m.unknown(id::obtain_unlocked, Severity::error, o.e, o.subj(),
                   "the trace header does not say whether drm_gpuvm_bo_obtain_prealloc takes the gpuva lock itself (features.prealloc_self_locks)");
       return;
     }
   }
   Ans held = m.held_gpuva(o.e, o.t, o.attrs(), o.vm);
-  if (held.v == K::yes) return;
-  if (held.v == K::unknown) {
+  if (held.v == Tri::yes) return;
+  if (held.v == Tri::unknown) {
     m.unknown(id::obtain_unlocked, Severity::error, o.e, o.subj(), held.why);
     return;
   }
@@ -98,8 +98,8 @@ void obtain_unlocked(Model& m, const On& o) {
 
 void link_unlocked(Model& m, const On& o) {
   Ans held = m.held_gpuva(o.e, o.t, o.attrs(), o.vm);
-  if (held.v == K::yes) return;
-  if (held.v == K::unknown) {
+  if (held.v == Tri::yes) return;
+  if (held.v == Tri::unknown) {
     m.unknown(id::link_unlocked, Severity::error, o.e, o.subj(), held.why);
     return;
   }
@@ -111,15 +111,15 @@ void link_unlocked(Model& m, const On& o) {
 void put_final_unlocked_prepare(Model& m, const On& o, Frame& f) {
   Ans gpuva = m.held_gpuva(o.e, o.t, o.attrs(), o.vm);
   Ans prot = m.protected_vm(o.e, o.vm);
-  Ans vmr = prot.v == K::no ? Ans::yes() : m.held_vm_resv(o.e, o.t, o.vm);
+  Ans vmr = prot.v == Tri::no ? Ans::yes() : m.held_vm_resv(o.e, o.t, o.vm);
   f.held_gpuva = gpuva.v;
   f.protected_vm = prot.v;
   f.held_vm_resv = vmr.v;
-  bool bad = gpuva.v == K::no || (prot.v == K::yes && vmr.v == K::no);
-  bool ok = gpuva.v == K::yes && (prot.v == K::no || vmr.v == K::yes);
+  bool bad = gpuva.v == Tri::no || (prot.v == Tri::yes && vmr.v == Tri::no);
+  bool ok = gpuva.v == Tri::yes && (prot.v == Tri::no || vmr.v == Tri::yes);
   f.put_locks_bad = bad;
   f.put_locks_unknown = !bad && !ok;
-  f.put_locks_why = gpuva.v == K::unknown ? gpuva.why : prot.v == K::unknown ? prot.why : vmr.why;
+  f.put_locks_why = gpuva.v == Tri::unknown ? gpuva.why : prot.v == Tri::unknown ? prot.why : vmr.why;
 }
 
 void put_final_unlocked(Model& m, const On& o, const Frame& f) {
@@ -130,8 +130,8 @@ void put_final_unlocked(Model& m, const On& o, const Frame& f) {
   }
   if (!f.put_locks_bad) return;
   std::string missing;
-  if (f.held_gpuva == K::no) missing = "the GEM's gpuva lock";
-  if (f.protected_vm == K::yes && f.held_vm_resv == K::no)
+  if (f.held_gpuva == Tri::no) missing = "the GEM's gpuva lock";
+  if (f.protected_vm == Tri::yes && f.held_vm_resv == Tri::no)
     missing += missing.empty() ? "the VM's dma-resv (RESV_PROTECTED)" : " and the VM's dma-resv (RESV_PROTECTED)";
   m.violation(id::put_final_unlocked, Severity::error, o.e, o.subj(),
               fmt::format("drm_gpuvm_bo_put dropped the last reference (refcount 1 → destroyed) without {} "

@@ -13,10 +13,10 @@ namespace gvt::model::rules {
 void lock_unbalanced_unlock(Model& m, const Event& e, Task& t) {
   if (!e.has(A_LOCK)) return;
   uint64_t lock = e.get(A_LOCK);
-  K held = from_tri(e.tri(S_HELD));
-  bool from_snapshot = held != K::unknown;
+  Tri held = unknown_if_absent(e.tri(S_HELD));
+  bool from_snapshot = held != Tri::unknown;
   if (!from_snapshot) held = m.task_held(t, lock);
-  if (held != K::no) return;
+  if (held != Tri::no) return;
   m.violation(id::lock_unbalanced, Severity::error, e, Subject{},
               fmt::format("ww_mutex_unlock of {} by tid {} ({}) which does not own it ({}): double unlock or "
                           "unlock by another task",
@@ -28,9 +28,9 @@ void lock_unbalanced_unlock(Model& m, const Event& e, Task& t) {
 void lock_unbalanced_lock(Model& m, const Event& e, Task& t) {
   if (!e.has(A_LOCK) || !e.has(A_CTX) || e.get(A_CTX) != 0) return;
   uint64_t lock = e.get(A_LOCK);
-  K held = from_tri(e.tri(S_HELD));
-  if (held == K::unknown) held = m.task_held(t, lock);
-  if (held != K::yes) return;
+  Tri held = unknown_if_absent(e.tri(S_HELD));
+  if (held == Tri::unknown) held = m.task_held(t, lock);
+  if (held != Tri::yes) return;
   m.violation(id::lock_unbalanced, Severity::error, e, Subject{},
               fmt::format("{} with a NULL acquire context on {} which tid {} ({}) already owns: self-deadlock "
                           "(recursive locking)",

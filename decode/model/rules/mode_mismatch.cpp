@@ -17,7 +17,7 @@ void mode_mismatch(Model& m, const On& o) {
       break;
     case Fn::bo_obtain_prealloc:
       // Only the self-locking version warns outside immediate mode.
-      if (m.feat_self_locks != K::yes) return;
+      if (m.feat_self_locks != Tri::yes) return;
       wants_immediate = true;
       break;
     case Fn::bo_obtain_locked:
@@ -27,11 +27,11 @@ void mode_mismatch(Model& m, const On& o) {
       return;
   }
   Ans imm = m.immediate_vm(e, o.vm);
-  if (imm.v == K::unknown) {
+  if (imm.v == Tri::unknown) {
     m.unknown(id::mode_mismatch, Severity::warning, e, o.subj(), imm.why);
     return;
   }
-  bool is_imm = imm.v == K::yes;
+  bool is_imm = imm.v == Tri::yes;
   if (is_imm == wants_immediate) return;
   m.violation(id::mode_mismatch, Severity::warning, e, o.subj(),
               fmt::format("{} on a VM {} DRM_GPUVM_IMMEDIATE_MODE: the kernel drm_WARNs (this API is for {} mode)",

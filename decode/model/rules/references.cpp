@@ -47,7 +47,7 @@ bool double_put(Model& m, const On& o, Frame& f, const Frame* parent) {
       return true;
     }
     Ans c = m.tombstone_certain(d);
-    if (c.v == K::yes)
+    if (c.v == Tri::yes)
       m.violation(id::double_put, Severity::error, e, o.subj(),
                   fmt::format("{} on vm_bo {} after its last reference was dropped: {}",
                               fn_name(e.fn), hex(o.addr), death_text(m, s->gen, d)));
@@ -100,20 +100,20 @@ void refcount_saturated(Model& m, const On& o) {
 }
 
 void destroy_while_mapped_prepare(Model& m, const On& o, Frame& f) {
-  OptBool snap = o.e.b(S_N_VA_NONZERO);
-  if (known(snap)) {
-    f.n_va_nonzero = from_opt(snap);
+  Tri snap = o.e.tri(S_N_VA_NONZERO);
+  if (is_present(snap)) {
+    f.n_va_nonzero = unknown_if_absent(snap);
     return;
   }
   const Attrs* a = o.attrs();
-  if (!a || m.uncertain(*a)) f.n_va_nonzero = K::unknown;
-  else if (a->n_va > 0) f.n_va_nonzero = K::yes;
-  else f.n_va_nonzero = a->n_va_exact ? K::no : K::unknown;
+  if (!a || m.uncertain(*a)) f.n_va_nonzero = Tri::unknown;
+  else if (a->n_va > 0) f.n_va_nonzero = Tri::yes;
+  else f.n_va_nonzero = a->n_va_exact ? Tri::no : Tri::unknown;
 }
 
 void destroy_while_mapped(Model& m, const On& o, const Frame& f) {
-  if (f.n_va_nonzero == K::no) return;
-  if (f.n_va_nonzero == K::unknown) {
+  if (f.n_va_nonzero == Tri::no) return;
+  if (f.n_va_nonzero == Tri::unknown) {
     m.unknown(id::destroy_while_mapped, Severity::error, o.e, o.subj(),
               "whether VAs were still linked is not known (no n_va_nonzero snapshot, links older than the trace)");
     return;

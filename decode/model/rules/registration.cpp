@@ -30,17 +30,17 @@ void prealloc_reused(Model& m, const On& o) {
                                 {S_ON_DEFER, "on the VM's bo_defer list"}};
   bool lists_known = true;
   for (const L& l : lists) {
-    OptBool b = e.b(l.f);
-    if (is_true(b)) {
+    Tri b = e.tri(l.f);
+    if (is_yes(b)) {
       err = true;
       add(l.name);
-    } else if (!known(b) && l.f != S_ON_DEFER) {
+    } else if (!is_present(b) && l.f != S_ON_DEFER) {
       lists_known = false;
     }
   }
   if (!lists_known) {
     if (certain) {
-      if (a->extobj == K::yes) {
+      if (a->extobj == Tri::yes) {
         err = true;
         add("on the VM's extobj list");
       }
@@ -70,10 +70,10 @@ void prealloc_reused(Model& m, const On& o) {
 }
 
 void link_unregistered(Model& m, const On& o) {
-  OptBool g = o.e.b(S_ON_GEM);
-  if (is_true(g)) return;
+  Tri g = o.e.tri(S_ON_GEM);
+  if (is_yes(g)) return;
   const Attrs* a = o.attrs();
-  if (!known(g)) {
+  if (!is_present(g)) {
     if (a && !m.uncertain(*a)) {
       if (o.s->life() != LifeState::allocated) return;
     } else {
@@ -90,16 +90,16 @@ void link_unregistered(Model& m, const On& o) {
 
 void duplicate_vm_bo(Model& m, const On& o, const Frame& f, bool newly_registered) {
   const Event& e = o.e;
-  bool self_locked = e.fn == Fn::bo_obtain_prealloc && m.feat_self_locks == K::yes;
+  bool self_locked = e.fn == Fn::bo_obtain_prealloc && m.feat_self_locks == Tri::yes;
   if (e.has(S_GEM_LIST_SAME_VM) && e.get(S_GEM_LIST_SAME_VM) > 1 && !self_locked) {
-    if (f.held_gpuva == K::yes) {
+    if (f.held_gpuva == Tri::yes) {
       m.violation(id::duplicate_vm_bo, Severity::error, e, o.subj(),
                   fmt::format("the GEM's vm_bo list holds {} vm_bos of this VM (walk at {} exit, gpuva lock "
                               "held): there must be at most one",
                               e.get(S_GEM_LIST_SAME_VM), fn_name(e.fn)));
       return;
     }
-    if (f.held_gpuva == K::unknown) {
+    if (f.held_gpuva == Tri::unknown) {
       m.unknown(id::duplicate_vm_bo, Severity::error, e, o.subj(),
                 "the GEM list walk found several vm_bos of this VM but whether current held the gpuva lock is not known");
       return;

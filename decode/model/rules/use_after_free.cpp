@@ -24,7 +24,7 @@ bool use_after_free(Model& m, const On& o) {
   const Event& e = o.e;
   if (const Destroyed* d = o.s->dead()) {
     Ans c = m.tombstone_certain(*d);
-    if (c.v == K::yes)
+    if (c.v == Tri::yes)
       m.violation(id::use_after_free, Severity::error, e, o.subj(),
                   fmt::format("{} on vm_bo {} after it was freed: {}", fn_name(e.fn), hex(o.addr),
                               died(m, o.s->gen, *d)));
@@ -73,10 +73,10 @@ bool use_after_free_unlink(Model& m, const On& o, const LinkRec* key, Frame& f) 
     f.vm_bo = o.addr;
     Ans c = m.tombstone_certain(*o.s->dead());
     // A key from before a loss counts only if the kernel's own va->vm_bo agrees.
-    if (c.v == K::yes && key && key->epoch != m.lost_epoch && (e.has(A_VM_BO) ? e.get(A_VM_BO) : 0) != key->vm_bo &&
+    if (c.v == Tri::yes && key && key->epoch != m.lost_epoch && (e.has(A_VM_BO) ? e.get(A_VM_BO) : 0) != key->vm_bo &&
         (e.has(S_VM_BO) ? e.get(S_VM_BO) : 0) != key->vm_bo)
       c = Ans::unknown("events were lost since the VA was linked (it may have been relinked since)");
-    if (c.v == K::yes)
+    if (c.v == Tri::yes)
       m.violation(id::use_after_free, Severity::error, e, o.subj(),
                   fmt::format("{} of a VA whose vm_bo {} was already freed: {}", fn_name(e.fn),
                               hex(o.addr), died(m, o.s->gen, *o.s->dead())));
