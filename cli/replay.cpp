@@ -130,8 +130,8 @@ void ReplayPrinter::on_applied(const Event& e, std::span<const Transition> touch
     }
     b.state = t.to;
     // Events naming two vm_bos (obtain_prealloc's found path) share VM and GEM.
-    if (!b.vm) b.vm = e.has(S_VM) ? e.get(S_VM) : e.has(A_GPUVM) ? e.get(A_GPUVM) : 0;
-    if (!b.obj) b.obj = e.has(S_OBJ) ? e.get(S_OBJ) : e.has(A_OBJ) ? e.get(A_OBJ) : 0;
+    if (!b.vm) b.vm = arg(e, S_VM, arg(e, A_GPUVM));
+    if (!b.obj) b.obj = arg(e, S_OBJ, arg(e, A_OBJ));
 
     add_step(b, e, t.from, t.to, t.note);
   }

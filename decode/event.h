@@ -150,6 +150,10 @@ struct Event {
   int64_t ret_int() const { return static_cast<int64_t>(v[RET]); }
 };
 
+// A wide field's value, or `otherwise` when the event does not carry it (addresses:
+// 0 means unknown throughout the model).
+inline uint64_t arg(const Event& e, Field f, uint64_t otherwise = 0) { return e.has(f) ? e.get(f) : otherwise; }
+
 struct Frame {
   uint64_t addr = 0;
   std::string sym;     // empty = absent

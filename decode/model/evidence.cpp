@@ -106,8 +106,8 @@ GpuvaLock Model::gpuva_lock_kind(const Event& e, uint64_t vm, const char** why) 
 }
 
 Ans Model::external(const Event& e, const Attrs* a, uint64_t vm) {
-  uint64_t bo = e.has(S_BO_RESV) ? e.get(S_BO_RESV) : (a ? a->bo_resv : 0);
-  uint64_t vr = e.has(S_VM_RESV) ? e.get(S_VM_RESV) : 0;
+  uint64_t bo = arg(e, S_BO_RESV, a ? a->bo_resv : 0);
+  uint64_t vr = arg(e, S_VM_RESV);
   if (!vr)
     if (VmState* v = vm_if(vm)) vr = v->resv;
   if (bo && vr) return bo != vr ? Ans::yes() : Ans::no();
@@ -118,7 +118,7 @@ Ans Model::external(const Event& e, const Attrs* a, uint64_t vm) {
 Ans Model::held_vm_resv(const Event& e, Task& t, uint64_t vm) {
   Tri k = unknown_if_absent(e.tri(S_HELD_VM_RESV));
   if (k != Tri::unknown) return {k, ""};
-  uint64_t addr = e.has(S_VM_RESV) ? e.get(S_VM_RESV) : 0;
+  uint64_t addr = arg(e, S_VM_RESV);
   if (!addr)
     if (VmState* v = vm_if(vm)) addr = v->resv;
   if (!addr) return Ans::unknown("held_vm_resv missing and the VM resv address is not known");
@@ -130,7 +130,7 @@ Ans Model::held_vm_resv(const Event& e, Task& t, uint64_t vm) {
 Ans Model::held_bo_resv(const Event& e, Task& t, const Attrs* a) {
   Tri k = unknown_if_absent(e.tri(S_HELD_BO_RESV));
   if (k != Tri::unknown) return {k, ""};
-  uint64_t addr = e.has(S_BO_RESV) ? e.get(S_BO_RESV) : (a ? a->bo_resv : 0);
+  uint64_t addr = arg(e, S_BO_RESV, a ? a->bo_resv : 0);
   if (!addr) return Ans::unknown("held_bo_resv missing and the BO resv address is not known");
   Tri h = task_held(t, addr);
   if (h != Tri::unknown) return {h, ""};
@@ -211,9 +211,9 @@ Who Model::who(const Event& e, const Task& t) const {
 
 Attrs Model::attrs_from_snapshot(const Event& e, uint64_t vm, uint64_t obj) const {
   Attrs a;
-  a.vm = vm ? vm : (e.has(S_VM) ? e.get(S_VM) : 0);
-  a.obj = obj ? obj : (e.has(S_OBJ) ? e.get(S_OBJ) : 0);
-  a.bo_resv = e.has(S_BO_RESV) ? e.get(S_BO_RESV) : 0;
+  a.vm = vm ? vm : arg(e, S_VM);
+  a.obj = obj ? obj : arg(e, S_OBJ);
+  a.bo_resv = arg(e, S_BO_RESV);
   a.last_ts = e.ts;
   a.sync_epoch = lost_epoch;
   if (e.has(S_REFCOUNT)) {

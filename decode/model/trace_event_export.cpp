@@ -208,7 +208,7 @@ struct TraceEventExporter::Impl : FindingSink, TransitionObserver {
   void on_applied(const Event& e, std::span<const Transition> touched) override {
     last_ts = std::max(last_ts, e.ts);
     std::string_view fn = fn_name(e.fn);
-    uint64_t arg_bo = e.has(A_VM_BO) ? e.get(A_VM_BO) : 0;
+    uint64_t arg_bo = arg(e, A_VM_BO);
     bool arg_done = false;
     for (const Transition& t : touched) {
       Life& l = life_for(t.vm_bo, t.gen, e.ts);

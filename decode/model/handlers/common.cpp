@@ -18,7 +18,7 @@ void absorb(Model& m, Slot& s, const Event& e) {
   }
   if (!a->obj && e.has(S_OBJ)) a->obj = e.get(S_OBJ);
   if (e.has(S_BO_RESV)) a->bo_resv = e.get(S_BO_RESV);
-  uint64_t vr = e.has(S_VM_RESV) ? e.get(S_VM_RESV) : 0;
+  uint64_t vr = arg(e, S_VM_RESV);
   if (!vr && a->vm)
     if (VmState* v = m.vm_if(a->vm)) vr = v->resv;
   if (a->bo_resv && vr) a->external = tri_of(a->bo_resv != vr);
@@ -45,7 +45,7 @@ void seed_holds(Model& m, const Event& e, Task& t, uint64_t vm, const Attrs* a) 
   }
   Tri hb = e.tri(S_HELD_BO_RESV);
   if (is_known(hb)) {
-    uint64_t addr = e.has(S_BO_RESV) ? e.get(S_BO_RESV) : (a ? a->bo_resv : 0);
+    uint64_t addr = arg(e, S_BO_RESV, a ? a->bo_resv : 0);
     if (addr) t.set(addr, is_yes(hb) ? LockState::held : LockState::not_held);
   }
 }

@@ -110,7 +110,7 @@ void on_exit(Model& m, const Event& e, Task& t) {
 // vm-bo-leak-at-vm-destroy (a) needs "no other event on V" between the put's entry and
 // exit: any such event withdraws the pending decision.
 void cancel_pending_puts(Model& m, const Event& e) {
-  uint64_t vm = e.has(A_GPUVM) ? e.get(A_GPUVM) : e.has(S_VM) ? e.get(S_VM) : 0;
+  uint64_t vm = arg(e, A_GPUVM, arg(e, S_VM));
   if (!vm && e.has(A_VM_BO))
     if (Slot* s = latest(m, e.get(A_VM_BO)))
       if (const Attrs* a = s->attrs()) vm = a->vm;

@@ -21,8 +21,6 @@ inline bool is_mutex_lock(Fn f) {
 
 inline bool ret_true(const Event& e) { return e.has(RET) && e.get(RET) != 0 && e.ret_kind != RetKind::err; }
 
-inline uint64_t arg(const Event& e, Field f) { return e.has(f) ? e.get(f) : 0; }
-
 // The lifecycle an entry is about: the latest generation (possibly DESTROYED), or an
 // adopted one for an address never seen.
 inline Slot* latest(Model& m, uint64_t addr) {

@@ -101,7 +101,7 @@ void deferred_cleanup_prepare(Model& m, const Event& e, Task& t, Frame& f) {
 
 bool deferred_cleanup_resv_held(Model& m, const Event& e, Task& t, Frame& outer) {
   if (!e.has(A_CTX) || e.get(A_CTX) != 0) return false;
-  uint64_t lock = e.has(A_LOCK) ? e.get(A_LOCK) : 0;
+  uint64_t lock = arg(e, A_LOCK);
   if (outer.resv && lock && lock != outer.resv) return false;
   Tri held = unknown_if_absent(e.tri(S_HELD));
   if (held == Tri::unknown) held = outer.held_vm_resv;

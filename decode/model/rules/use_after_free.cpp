@@ -73,8 +73,8 @@ bool use_after_free_unlink(Model& m, const On& o, const LinkRec* key, Frame& f) 
     f.vm_bo = o.addr;
     Ans c = m.tombstone_certain(*o.s->dead());
     // A key from before a loss counts only if the kernel's own va->vm_bo agrees.
-    if (c.v == Tri::yes && key && key->epoch != m.lost_epoch && (e.has(A_VM_BO) ? e.get(A_VM_BO) : 0) != key->vm_bo &&
-        (e.has(S_VM_BO) ? e.get(S_VM_BO) : 0) != key->vm_bo)
+    if (c.v == Tri::yes && key && key->epoch != m.lost_epoch && arg(e, A_VM_BO) != key->vm_bo &&
+        arg(e, S_VM_BO) != key->vm_bo)
       c = Ans::unknown("events were lost since the VA was linked (it may have been relinked since)");
     if (c.v == Tri::yes)
       m.violation(id::use_after_free, Severity::error, e, o.subj(),
