@@ -51,9 +51,10 @@ bool have_bpf_privileges() {
 namespace {
 
 // libbpf's messages: kept (the verifier log is the first thing asked for when a
-// load fails) and shown with -v.
+// load fails) and shown with -v through a copy of TracerOptions::verbose (libbpf's
+// print callback is a plain C function).
 std::string g_libbpf_log;
-bool g_verbose = false;
+std::function<void(const std::string&)> g_verbose;
 
 int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list ap) {
   char buf[4096];
@@ -62,7 +63,7 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list ap) {
   int n = std::vsnprintf(buf, sizeof buf, fmt, aq);
   va_end(aq);
   if (n > 0 && g_libbpf_log.size() < (4u << 20)) g_libbpf_log.append(buf, std::min<size_t>(n, sizeof buf - 1));
-  if (g_verbose && level != LIBBPF_DEBUG) std::fputs(buf, stderr);
+  if (g_verbose && level != LIBBPF_DEBUG) g_verbose(buf);
   return 0;
 }
 
@@ -303,7 +304,7 @@ struct Tracer::Impl {
                         "the kernel refused to load tracing programs (EPERM) despite CAP_BPF/CAP_PERFMON: "
                         "it may lack BPF trampolines (fentry) or restrict BPF; try -k, or -v for details");
       if (!excerpt.empty()) {
-        if (opts.verbose) std::fprintf(stderr, "%s", excerpt.c_str());
+        if (opts.verbose) opts.verbose(excerpt);
         throw LiveError(Failure::verifier,
                         fmt::format("the BPF verifier rejected a program ({}): rerun with -v for its log, "
                                     "or try -k (kprobes)", std::strerror(-err)));
@@ -647,7 +648,7 @@ uint64_t Tracer::lost() const { return impl_->n_lost; }
 std::string Tracer::loss_explanation() const {
   std::string detail;
   auto t = impl_->drop_totals(impl_->opts.verbose ? &detail : nullptr);
-  if (!detail.empty()) std::fprintf(stderr, "gpuvm-trace: losses per CPU, function and program:\n%s", detail.c_str());
+  if (!detail.empty()) impl_->opts.verbose("gpuvm-trace: losses per CPU, function and program:\n" + detail);
   return Impl::explain(t);
 }
 

@@ -25,7 +25,6 @@ struct TracerOptions {
   bool kprobes = false;
   StackPolicy stacks = StackPolicy::needed;
   bool all_locks = false;
-  bool verbose = false;
   uint32_t ringbuf_kb = 32 << 10;  // rounded up to a power of two of pages
   uint32_t filter_tgid = 0;   // 0 = none
   bool filter_tree = false;   // also the descendants of filter_tgid (-c)
@@ -33,6 +32,9 @@ struct TracerOptions {
   // Where the tracer's warnings for the user go (lost events, a probe that did not
   // attach): the caller decides how to show them. Called from the tracer's threads.
   std::function<void(const std::string&)> warn;
+  // -v: where detail goes, as it is (libbpf's messages, the verifier log of a failed
+  // load, losses per CPU, function and program); empty = not shown.
+  std::function<void(const std::string&)> verbose;
 };
 
 class Tracer {

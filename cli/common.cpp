@@ -82,6 +82,11 @@ void warn(const std::string& msg) {
   std::fprintf(stderr, "gpuvm-trace: warning: %s\n", msg.c_str());
 }
 
+void print_verbose(const std::string& text) {
+  std::fflush(stdout);
+  std::fputs(text.c_str(), stderr);
+}
+
 namespace {
 int g_stdout_errno = 0;  // first failed flush of stdout
 }  // namespace

@@ -44,6 +44,10 @@ void print_error(std::string_view msg);
 // One-line warning on stderr: "gpuvm-trace: warning: <msg>".
 void warn(const std::string& msg);
 
+// -v detail (libbpf's messages, a verifier log, losses per CPU): `text` as it is, on
+// stderr after stdout.
+void print_verbose(const std::string& text);
+
 // Flushes `out`, remembering the errno of the first failed flush of stdout: stdio
 // keeps only an error flag, and by the time the command ends errno says nothing.
 void flush_out(std::FILE* out);

@@ -270,7 +270,7 @@ int run(const LiveArgs& a) {
                 : a.stacks == "none" ? StackPolicy::none
                                      : StackPolicy::needed;
     to.all_locks = a.all_locks;
-    to.verbose = a.verbose;
+    if (a.verbose) to.verbose = [](const std::string& text) { print_verbose(text); };
     to.ringbuf_kb = a.ringbuf_kb ? a.ringbuf_kb : a.ringbuf_mb << 10;
     to.comm = a.comm;
     to.warn = [](const std::string& msg) { warn(msg); };
