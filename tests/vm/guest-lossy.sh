@@ -22,45 +22,14 @@ set -m  # background jobs keep SIGINT (see guest-scenarios.sh)
 log() { echo "guest-lossy: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-: "${GVT_OUT:?run me through tests/vm/vm-run.sh}"
-bin=${GVT_BIN:-$PWD/build/gpuvm-trace}
-ko=${GVT_EXERCISER_KO:-}
+source "$(dirname "${BASH_SOURCE[0]}")/guest-lib.sh"
 # KiB. Since the symbol table is read before attach the consumer keeps up with 1 MiB
 # under stress, so the sizes are small enough to overflow for sure.
 sizes=${GVT_LOSSY_SIZES:-16 64}
 reps=${GVT_LOSSY_REPS:-3}
 kills=${GVT_KILL_RUNS:-3}
-[[ -x $bin ]] || die "no tracer binary at $bin"
-[[ -n $ko && -r $ko ]] || die "no exerciser module (GVT_EXERCISER_KO='$ko')"
-insmod "$ko" || die "insmod $ko failed"
-runfile=/sys/kernel/debug/gpuvm_exerciser/run
-[[ -w $runfile ]] || die "the exerciser has no $runfile"
+load_exerciser
 rm -rf "$GVT_OUT/ring" "$GVT_OUT/kill"
-
-alive() {
-  local st
-  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  st=${st##*) }
-  [[ ${st:0:1} != Z ]]
-}
-wait_attached() {  # errfile pid
-  local i
-  for ((i = 0; i < 240 * 5; i++)); do
-    grep -q '^gpuvm-trace: attached [0-9]* probes' "$1" 2>/dev/null && return 0
-    alive "$2" || return 1
-    sleep 0.2
-  done
-  return 1
-}
-stop() {  # pid rcfile: SIGINT, wait up to 120 s, then SIGKILL
-  local i
-  kill -INT "$1" 2>/dev/null
-  for ((i = 0; i < 600; i++)); do
-    if ! alive "$1"; then wait "$1"; echo $? > "$2"; return; fi
-    sleep 0.2
-  done
-  kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; echo killed > "$2"
-}
 
 n=0
 for kb in $sizes; do
