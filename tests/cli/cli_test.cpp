@@ -23,6 +23,7 @@
 #include "tests/cli/cli_run.h"
 #include "tests/cli/redaction_check.h"
 #include "tests/cli/trace_event_check.h"
+#include "tests/decode/gvt_chunks.h"
 
 namespace {
 
@@ -621,17 +622,6 @@ TEST(Redact, KeyIsPerRunAndCommsHashOnRequest) {
 
 namespace {
 // The chunk start offsets of a .gvt file (from its chunk headers).
-std::vector<size_t> gvt_chunks(const std::string& img) {
-  std::vector<size_t> v;
-  size_t off = 16;
-  while (off + 24 <= img.size()) {
-    v.push_back(off);
-    uint32_t len;
-    std::memcpy(&len, img.data() + off + 4, 4);
-    off += 24 + len;
-  }
-  return v;
-}
 void spit(const std::string& path, const std::string& s) {
   std::ofstream o(path, std::ios::binary | std::ios::trunc);
   o << s;
@@ -642,8 +632,8 @@ TEST(Damage, DamagedGvtIsAnInputErrorUnlessSalvaged) {
   std::string gvt = tmp("d.gvt");
   ASSERT_EQ(run("convert " + data("clean.jsonl") + " -o '" + gvt + "'").status, 0);
   std::string img = slurp(gvt);
-  auto chunks = gvt_chunks(img);
-  ASSERT_GE(chunks.size(), 2u);  // the header chunk, then the records
+  auto chunks = gvt::test::gvt_chunk_starts(img);
+  ASSERT_GE(chunks.size(), 3u);  // the header chunk, the records, the end
   std::string bad = img;
   bad[chunks[1] + 40] ^= 0x10;  // a payload byte of chunk 2
   spit(gvt, bad);
@@ -673,7 +663,7 @@ TEST(Damage, DamagedGvtIsAnInputErrorUnlessSalvaged) {
   std::remove(out.c_str());
 
   // A cleanly cut file stays a note, exit 0.
-  spit(gvt, img.substr(0, chunks.back() + 10));
+  spit(gvt, img.substr(0, chunks[chunks.size() - 2] + 10));  // into the last chunk
   Proc t = run("lint '" + gvt + "'");
   EXPECT_EQ(t.status, 0) << t.err;
   EXPECT_TRUE(has(t.err, "truncated after chunk")) << t.err;

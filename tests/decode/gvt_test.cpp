@@ -13,6 +13,7 @@
 #include "decode/gvt_format.h"
 #include "decode/json_text.h"
 #include "decode/trace_io.h"
+#include "gvt_chunks.h"
 #include "test_util.h"
 
 namespace gvt::test {
@@ -39,20 +40,6 @@ std::string chunked_rich_gvt() {
   EXPECT_TRUE(r.ok) << r.error;
   w->close();
   return read_file(path);
-}
-
-// Start offsets of the chunks of a .gvt image (from its chunk headers).
-std::vector<size_t> chunk_starts(const std::string& img) {
-  std::vector<size_t> starts;
-  size_t off = 16;
-  while (off + 24 <= img.size()) {
-    starts.push_back(off);
-    uint32_t len;
-    std::memcpy(&len, img.data() + off + 4, 4);
-    off += 24 + len;
-  }
-  starts.push_back(off);  // end of the last chunk
-  return starts;
 }
 
 bool is_prefix(const std::vector<std::string>& part, const std::vector<std::string>& whole) {
@@ -132,7 +119,7 @@ TEST(Gvt, HeaderFromFieldsAndUnknownFunctionEvents) {
 
 TEST(Gvt, TruncatedAtEveryOffsetReadsACleanPrefix) {
   std::string img = chunked_rich_gvt();
-  std::vector<size_t> starts = chunk_starts(img);
+  std::vector<size_t> starts = gvt_chunk_starts(img);
   ASSERT_EQ(starts.back(), img.size());
   ASSERT_GT(starts.size(), 20u);
   RecordingSink full;
@@ -174,7 +161,7 @@ TEST(Gvt, TruncatedAtEveryOffsetReadsACleanPrefix) {
 // naming the chunk and its offset (a quiet stop would pass a 99 % unread trace).
 TEST(Gvt, DamagedChunkIsAnError) {
   std::string img = chunked_rich_gvt();
-  std::vector<size_t> starts = chunk_starts(img);
+  std::vector<size_t> starts = gvt_chunk_starts(img);
   std::string bad = img;
   bad[starts[4] + 30] ^= 0x01;  // a payload byte of chunk 5
   std::string path = write_temp("flip.gvt", bad);
@@ -198,7 +185,7 @@ TEST(Gvt, DamagedChunkIsAnError) {
 // record (so the model answers unknown there) and counted in `damaged`.
 TEST(Gvt, SalvageSkipsDamagedChunksAndMarksTheGap) {
   std::string img = chunked_rich_gvt();
-  std::vector<size_t> starts = chunk_starts(img);
+  std::vector<size_t> starts = gvt_chunk_starts(img);
   std::string path = write_temp("salv.gvt", img);
   RecordingSink full;
   ASSERT_TRUE(read_trace(path, full).ok);
