@@ -58,6 +58,19 @@ inline Proc run(const std::string& args, const std::string& env = "") {
   return r;
 }
 
+// Runs the binary with a pseudo-terminal as stdout and stderr (script(1), util-linux)
+// under `env ENV`, returns what the terminal got.
+inline std::string on_tty(const std::string& args, const std::string& env = "NO_COLOR=1 GVT_PROGRESS_MS=1") {
+  std::string cmd = "env " + env + " script -qfec \"'" + kBin + "' " + args + "\" /dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  if (p) pclose(p);
+  return out;
+}
+
 inline std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> v;
   std::istringstream in(s);

@@ -143,21 +143,12 @@ TEST(Lint, NoColorWhenNotATerminal) {
 // script(1) (util-linux) gives the binary a pseudo-terminal as stdout.
 TEST(Lint, ColorOnlyOnATerminalWithoutNoColor) {
   if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) missing";
-  auto on_tty = [](const std::string& env, const std::string& args) {
-    std::string cmd = "env -u NO_COLOR TERM=xterm " + env + " script -qec \"'" + kBin + "' " + args + "\" /dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    if (p) pclose(p);
-    return out;
-  };
-  std::string colored = on_tty("", "lint " + data("warning.jsonl"));
+  const std::string tty = "-u NO_COLOR TERM=xterm";
+  std::string colored = on_tty("lint " + data("warning.jsonl"), tty);
   EXPECT_TRUE(has(colored, "\x1b[")) << colored;
   EXPECT_TRUE(has(colored, "extobj-add-unlocked")) << colored;
-  EXPECT_FALSE(has(on_tty("NO_COLOR=1", "lint " + data("warning.jsonl")), "\x1b["));
-  EXPECT_FALSE(has(on_tty("", "lint -f json " + data("warning.jsonl")), "\x1b["));
+  EXPECT_FALSE(has(on_tty("lint " + data("warning.jsonl"), tty + " NO_COLOR=1"), "\x1b["));
+  EXPECT_FALSE(has(on_tty("lint -f json " + data("warning.jsonl"), tty), "\x1b["));
 }
 
 TEST(Lint, JsonIsValidJsonLinesEndingInSummary) {

@@ -334,18 +334,6 @@ std::string big_trace(const std::string& ext) {
   return f;
 }
 
-// Runs the binary with a pseudo-terminal as stdout and stderr (script(1)), returns
-// what the terminal got.
-std::string on_tty(const std::string& args, const std::string& env = "NO_COLOR=1 GVT_PROGRESS_MS=1") {
-  std::string cmd = "env " + env + " script -qfec \"'" + kBin + "' " + args + "\" /dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  if (p) pclose(p);
-  return out;
-}
 
 bool has_script() { return std::system("command -v script >/dev/null 2>&1") == 0; }
 

@@ -13,6 +13,21 @@
 namespace gvt::test {
 namespace {
 
+// Writes a default header and `e` as JSON Lines to a fresh file `name`, reads it back
+// into `sink`; false (with the reader's error) when the read fails.
+::testing::AssertionResult write_and_read(const std::string& name, const Event& e, RecordingSink& sink) {
+  std::string path = temp_path(name);
+  {
+    auto w = make_writer(path, Format::jsonl);
+    w->on_header(Header{});
+    w->on_event(e);
+    w->close();
+  }
+  ReadResult r = read_trace(path, sink);
+  if (r.ok) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << r.error;
+}
+
 TEST(JsonlWriter, RichFixtureRoundTripsByteExact) {
   std::string out = temp_path("rich.out.jsonl");
   ReadResult r = convert(data_path("rich.jsonl"), out, Format::jsonl);
@@ -124,16 +139,8 @@ TEST(JsonlWriter, StringsAreEscapedAndValidUtf8) {
   e.tid = 1;
   e.fn = Fn::bo_put;
   e.comm = "k\xe2\x82worker";
-  std::string path = temp_path("utf8.jsonl");
-  {
-    auto w = make_writer(path, Format::jsonl);
-    w->on_header(Header{});
-    w->on_event(e);
-    w->close();
-  }
   RecordingSink sink;
-  ReadResult r = read_trace(path, sink);
-  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_TRUE(write_and_read("utf8.jsonl", e, sink));
   ASSERT_EQ(sink.events.size(), 1u);
   EXPECT_EQ(sink.events[0].comm, "k\xef\xbf\xbd\xef\xbf\xbdworker");
 }
@@ -142,16 +149,8 @@ TEST(JsonlWriter, UnknownFunctionEventReadsBackAsOpaque) {
   Event e;
   e.tid = 1;
   e.fn = Fn::unknown;
-  std::string path = temp_path("unknownfn.jsonl");
-  {
-    auto w = make_writer(path, Format::jsonl);
-    w->on_header(Header{});
-    w->on_event(e);
-    w->close();
-  }
   RecordingSink sink;
-  ReadResult r = read_trace(path, sink);
-  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_TRUE(write_and_read("unknownfn.jsonl", e, sink));
   ASSERT_EQ(sink.opaques.size(), 1u);
   EXPECT_TRUE(sink.opaques[0].unknown_fn);
 }
