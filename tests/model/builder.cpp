@@ -116,4 +116,12 @@ void Feed::put(uint64_t bo, int refcount, bool destroyed, bool n_va, Tri held_gp
   exit(Fn::bo_put, tid).a(A_VM_BO, bo).ret_bool(destroyed).send();
 }
 
+void Feed::deferred_cleanup_self_locked(uint64_t vm, uint64_t resv, int32_t tid) {
+  entry(Fn::bo_deferred_cleanup, tid).a(A_GPUVM, vm).a(S_VM_FLAGS, kImmProt).t(S_HELD_VM_RESV, Tri::no).send();
+  entry(Fn::ww_mutex_lock, tid).a(A_LOCK, resv).a(A_CTX, 0).t(S_HELD, Tri::no).send();
+  exit(Fn::ww_mutex_lock, tid).a(A_LOCK, resv).a(A_CTX, 0).ret_int(0).send();
+  unlock(resv, Tri::yes, tid);
+  exit(Fn::bo_deferred_cleanup, tid).a(A_GPUVM, vm).send();
+}
+
 }  // namespace gvt::test

@@ -25,6 +25,8 @@ inline constexpr uint64_t VA = 0xffff888000500000;
 inline constexpr uint64_t VA2 = 0xffff888000500080;
 inline constexpr uint64_t CTX = 0xffff888000600000;
 inline constexpr uint64_t GM = 0xffff888000200200;  // G's gpuva.lock mutex (KNEW)
+// vm_flags: DRM_GPUVM_RESV_PROTECTED, DRM_GPUVM_IMMEDIATE_MODE, both.
+inline constexpr uint32_t kProt = 1, kImm = 2, kImmProt = 3;
 
 class Collect : public FindingSink {
  public:
@@ -104,6 +106,10 @@ class Feed {
   void put(uint64_t bo, int refcount, bool destroyed, bool n_va = false, Tri held_gpuva = Tri::yes,
            Tri held_vm_resv = Tri::yes, uint64_t obj = G, uint64_t bo_resv = Gr, uint32_t flags = 0,
            int32_t tid = 100);
+
+  // drm_gpuvm_bo_deferred_cleanup on an immediate-mode VM (kImmProt) whose resv the
+  // caller does not hold: the call takes it itself (ww_mutex_lock, unlock).
+  void deferred_cleanup_self_locked(uint64_t vm = V, uint64_t resv = R, int32_t tid = 100);
 
   Collect sink;
   Checker chk;

@@ -76,7 +76,6 @@ TEST(Fixtures, G2XeProtectedBindIsClean) {
 }
 
 // G3 (Tyr, KNEW, IMMEDIATE | PROTECTED) lines 1–5.
-constexpr uint32_t kImmProt = 3;
 void g3_bind(Feed& f) {
   f.init(V, kImmProt, R);
   f.create(B, V, G);
@@ -116,11 +115,7 @@ TEST(Fixtures, G3TyrImmediateIsClean) {
   Feed f(Feed::knew());
   g3_bind(f);
   g3_unmap(f);
-  f.entry(Fn::bo_deferred_cleanup).a(A_GPUVM, V).a(S_VM_FLAGS, kImmProt).t(S_HELD_VM_RESV, Tri::no).send();
-  f.entry(Fn::ww_mutex_lock).a(A_LOCK, R).a(A_CTX, 0).t(S_HELD, Tri::no).send();
-  f.exit(Fn::ww_mutex_lock).a(A_LOCK, R).a(A_CTX, 0).ret_int(0).send();
-  f.unlock(R);
-  f.exit(Fn::bo_deferred_cleanup).a(A_GPUVM, V).send();
+  f.deferred_cleanup_self_locked();
   f.finish();
   EXPECT_TRUE(f.sink.all.empty()) << f.sink.dump();
   EXPECT_EQ(f.chk.summary().unmatched_exits, 0u);

@@ -9,7 +9,6 @@ namespace gvt::test {
 namespace {
 
 namespace id = gvt::model::rules::id;
-constexpr uint32_t kProt = 1, kImm = 2, kImmProt = 3;
 
 // A registered, mapped-nowhere vm_bo B of (V, G) on a K612 VM with `flags`.
 void registered(Feed& f, uint32_t flags = 0) {
@@ -283,11 +282,7 @@ TEST(DeferredCleanupResvHeld, NearMissEmptyListOrNotHeld) {
   f.entry(Fn::bo_deferred_cleanup).a(A_GPUVM, V).a(S_VM_FLAGS, kImmProt).t(S_HELD_VM_RESV, Tri::yes).send();
   f.exit(Fn::bo_deferred_cleanup).a(A_GPUVM, V).send();
   f.unlock(R);
-  f.entry(Fn::bo_deferred_cleanup).a(A_GPUVM, V).a(S_VM_FLAGS, kImmProt).t(S_HELD_VM_RESV, Tri::no).send();
-  f.entry(Fn::ww_mutex_lock).a(A_LOCK, R).a(A_CTX, 0).t(S_HELD, Tri::no).send();
-  f.exit(Fn::ww_mutex_lock).a(A_LOCK, R).a(A_CTX, 0).ret_int(0).send();
-  f.unlock(R);
-  f.exit(Fn::bo_deferred_cleanup).a(A_GPUVM, V).send();
+  f.deferred_cleanup_self_locked();
   f.finish();
   EXPECT_TRUE(f.sink.all.empty()) << f.sink.dump();
 }
