@@ -85,4 +85,32 @@ std::optional<SymbolHit> Kallsyms::lookup(uint64_t addr) const {
                    modules_[s.module]};
 }
 
+std::string module_layout(std::string_view text) {
+  // "NAME SIZE USES DEPS STATE ADDR [TAINT]": keep fields 0, 1, 4 and 5.
+  std::string out;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    int field = 0;
+    bool any = false;
+    while (!line.empty()) {
+      size_t b = line.find_first_not_of(' ');
+      if (b == std::string_view::npos) break;
+      line.remove_prefix(b);
+      size_t e = line.find(' ');
+      std::string_view word = line.substr(0, e);
+      line = e == std::string_view::npos ? std::string_view{} : line.substr(e);
+      if (field == 0 || field == 1 || field == 4 || field == 5) {
+        if (any) out += ' ';
+        out += word;
+        any = true;
+      }
+      ++field;
+    }
+    if (any) out += '\n';
+  }
+  return out;
+}
+
 }  // namespace gvt::bpf

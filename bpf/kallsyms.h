@@ -48,4 +48,10 @@ class Kallsyms {
   std::vector<std::string> modules_{""};
 };
 
+// What of /proc/modules decides the kernel's symbols: each module's name, size, state
+// and load address, one line each. The use count and the users column change whenever
+// a file that a module owns is opened (the traced driver's debugfs or device files):
+// comparing the whole text re-read kallsyms, seconds of CPU under TCG, on every open.
+std::string module_layout(std::string_view proc_modules);
+
 }  // namespace gvt::bpf

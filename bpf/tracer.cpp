@@ -185,7 +185,7 @@ struct Tracer::Impl {
   // consumer path whenever /proc/modules changes; the consumer only swaps pointers.
   std::shared_ptr<const Kallsyms> ksyms;
   std::mutex ksyms_mu;  // guards `ksyms` (the pointer, not the table)
-  std::string modules_seen;  // /proc/modules when `ksyms` was read (watcher only)
+  std::string modules_seen;  // module_layout() when `ksyms` was read (watcher only)
   std::thread ksyms_watcher;
   std::mutex stop_mu;
   std::condition_variable stop_cv;
@@ -219,7 +219,7 @@ struct Tracer::Impl {
 
   // Reads kallsyms if /proc/modules changed since the last read (or nothing was read).
   void refresh_kallsyms() {
-    std::string mods = read_small("/proc/modules");
+    std::string mods = module_layout(read_small("/proc/modules"));
     {
       std::lock_guard lk(ksyms_mu);
       if (ksyms && mods == modules_seen) return;

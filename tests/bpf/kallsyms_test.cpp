@@ -75,5 +75,28 @@ TEST(Kallsyms, UnknownAddresses) {
   EXPECT_NE(err.find("/nonexistent/kallsyms"), std::string::npos);
 }
 
+// The watcher re-reads kallsyms when modules come or go, not when a module's use
+// count changes (a debugfs file of the traced driver opened: the bench's stress run
+// re-read the table, seconds of CPU in the guest, on every run).
+TEST(Kallsyms, ModuleLayoutIgnoresUseCounts) {
+  const char* idle =
+      "gpuvm_exerciser 86016 0 - Live 0xffffffffc0a00000 (OE)\n"
+      "drm_gpuvm 45056 1 gpuvm_exerciser, Live 0xffffffffc09f0000\n";
+  const char* busy =
+      "gpuvm_exerciser 86016 1 - Live 0xffffffffc0a00000 (OE)\n"
+      "drm_gpuvm 45056 1 gpuvm_exerciser, Live 0xffffffffc09f0000\n";
+  EXPECT_EQ(module_layout(idle), module_layout(busy));
+  EXPECT_EQ(module_layout(idle),
+            "gpuvm_exerciser 86016 Live 0xffffffffc0a00000\n"
+            "drm_gpuvm 45056 Live 0xffffffffc09f0000\n");
+  // Loaded again elsewhere, still loading, or gone: the symbols changed.
+  EXPECT_NE(module_layout(idle), module_layout("gpuvm_exerciser 86016 0 - Live 0xffffffffc0b00000 (OE)\n"
+                                               "drm_gpuvm 45056 1 gpuvm_exerciser, Live 0xffffffffc09f0000\n"));
+  EXPECT_NE(module_layout(idle), module_layout("gpuvm_exerciser 86016 0 - Loading 0xffffffffc0a00000 (OE)\n"
+                                               "drm_gpuvm 45056 1 gpuvm_exerciser, Live 0xffffffffc09f0000\n"));
+  EXPECT_NE(module_layout(idle), module_layout("drm_gpuvm 45056 0 - Live 0xffffffffc09f0000\n"));
+  EXPECT_EQ(module_layout(""), "");
+}
+
 }  // namespace
 }  // namespace gvt::bpf
