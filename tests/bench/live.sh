@@ -16,7 +16,9 @@
 # live-allstacks (--stacks=all), live-k (-k), record (record -o FILE.gvt, in guest RAM).
 # Columns: median wall time of the scenario, min..max over the rounds, cost added per
 # traced event ((median - untraced median) / probe hits counted by bpftrace), the
-# ratio of that to bpftrace's, and the events the tracer lost (sum over rounds).
+# ratio of that to bpftrace's, the events the tracer lost (sum over rounds), and where
+# the time goes: the tracer process's CPU ms (user + system, median) and, with
+# BPF_STATS=1, the BPF programs' run time in ms (median).
 # Environment: BUILD (default build/) holds gpuvm-trace; GVT_KVER picks the kernel.
 set -euo pipefail
 
@@ -82,6 +84,25 @@ guest() {
     done
     return 1
   }
+  # Where the added time goes: the tracer process's own CPU time (user + system, its
+  # consumer loop, from /proc) and, with BPF_STATS=1, the run time of every loaded
+  # BPF program (kernel.bpf_stats_enabled; it adds two clock reads per program run to
+  # every configuration alike, so it is off by default). Both are read before and after
+  # the scenario: the tracer's start-up (kallsyms, BTF, bpftrace's compiler) is not
+  # part of the cost per event.
+  cpu_ms() {
+    local f; read -ra f < "/proc/$1/stat" 2>/dev/null || { echo -; return; }
+    # fields 14 and 15 (utime, stime) in clock ticks; comm has no spaces here
+    echo $(( (f[13] + f[14]) * 1000 / $(getconf CLK_TCK) ))
+  }
+  delta() { [[ $1 == - || $2 == - ]] && echo - || echo $(($1 - $2)); }
+  bpf_ms() {
+    [[ ${BPF_STATS:-0} == 1 ]] || { echo -; return; }
+    bpftool prog show -j 2>/dev/null |
+      awk '{ while (match($0, /"run_time_ns":[0-9]+/)) { s += substr($0, RSTART + 14, RLENGTH - 14); $0 = substr($0, RSTART + RLENGTH) } }
+           END { printf "%d\n", s / 1e6 }'
+  }
+  if [[ ${BPF_STATS:-0} == 1 ]]; then sysctl -q kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"; fi
   run_stress() {
     local t0 t1
     t0=$(date +%s%N)
@@ -90,17 +111,19 @@ guest() {
     echo $((t1 - t0))
   }
   one() {  # config round -> "scenario config round ns hits lost" on runs.tsv
-    local c=$1 r=$2 d=$res/$scen.$1.$2 pid ns hits=- lost=- args=()
+    local c=$1 r=$2 d=$res/$scen.$1.$2 pid ns hits=- lost=- args=() cpu=- bpf=-
     mkdir -p "$d"
     case $c in
       untraced) ns=$(run_stress) || die "stress failed untraced"; echo "$scen $c $r $ns - -" >> "$res/runs.tsv"; return ;;
       bpftrace)
         bpftrace "$res/count.bt" > "$d/out" 2> "$d/err" & pid=$!
         wait_for "$d/out" '^ready' "$pid" || die "bpftrace did not attach: $(head -5 "$d/err" "$d/out")"
+        cpu=$(cpu_ms "$pid") bpf=$(bpf_ms)
         ns=$(run_stress) || die "stress failed under bpftrace"
+        cpu=$(delta "$(cpu_ms "$pid")" "$cpu") bpf=$(delta "$(bpf_ms)" "$bpf")
         kill -INT "$pid"; wait "$pid" || true
         hits=$(awk -F': ' '/^@\[/ { s += $2 } END { print s + 0 }' "$d/out")
-        echo "$scen $c $r $ns $hits -" >> "$res/runs.tsv"; return ;;
+        echo "$scen $c $r $ns $hits - $cpu $bpf" >> "$res/runs.tsv"; return ;;
       live) args=(live -f json) ;;
       live-nostacks) args=(live -f json --stacks=none) ;;
       live-allstacks) args=(live -f json --stacks=all) ;;
@@ -110,14 +133,16 @@ guest() {
     esac
     "$bin" "${args[@]}" > "$d/out" 2> "$d/err" & pid=$!
     wait_for "$d/err" '^gpuvm-trace: attached' "$pid" || die "$c did not attach: $(head -5 "$d/err")"
+    cpu=$(cpu_ms "$pid") bpf=$(bpf_ms)
     ns=$(run_stress) || die "stress failed under $c"
+    cpu=$(delta "$(cpu_ms "$pid")" "$cpu") bpf=$(delta "$(bpf_ms)" "$bpf")
     kill -INT "$pid"; wait "$pid" || true
     if [[ $c == record ]]; then
       lost=$("$bin" lint -f json /tmp/gvt-bench.gvt 2>/dev/null | sed -n 's/.*"lost":\([0-9]*\).*/\1/p' | tail -1)
     else
       lost=$(sed -n 's/.*"lost":\([0-9]*\).*/\1/p' "$d/out" | tail -1)
     fi
-    echo "$scen $c $r $ns - ${lost:-?}" >> "$res/runs.tsv"
+    echo "$scen $c $r $ns - ${lost:-?} $cpu $bpf" >> "$res/runs.tsv"
   }
 
   : > "$res/runs.tsv"
@@ -149,7 +174,7 @@ out=${OUT:-$(mktemp -d /tmp/gvt-live-bench.XXXXXX)}
 echo "== one guest boot: $ROUNDS rounds x [$CONFIGS], stress $ITERATIONS rounds; results in $out"
 echo "== host load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 "$ROOT/tests/vm/vm-run.sh" --timeout "${TIMEOUT:-5400}" --out "$out" -- \
-  "ROUNDS=$ROUNDS ITERATIONS=$ITERATIONS CONFIGS='$CONFIGS' CHURN_CONFIGS='$CHURN_CONFIGS' tests/bench/live.sh --guest '$BIN'" ||
+  "ROUNDS=$ROUNDS ITERATIONS=$ITERATIONS CONFIGS='$CONFIGS' CHURN_CONFIGS='$CHURN_CONFIGS' BPF_STATS=${BPF_STATS:-0} tests/bench/live.sh --guest '$BIN'" ||
   die "the guest run failed (status $?): see $out/console.log"
 echo "== host load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -s $out/runs.tsv ]] || die "no results in $out/runs.tsv"
@@ -163,7 +188,9 @@ awk -v scen="$1" -v cfgs="$2" '
   $1 != scen { next }
   { k = $2; n[k]++; ns[k, n[k]] = $4
     if ($5 != "-") { hits[++nh] = $5 }
-    if ($6 != "-" && $6 != "?") lost[k] += $6; else if ($6 == "?") unk[k] = 1 }
+    if ($6 != "-" && $6 != "?") lost[k] += $6; else if ($6 == "?") unk[k] = 1
+    if (NF >= 7 && $7 != "-") cpu[k, ++ncpu[k]] = $7
+    if (NF >= 8 && $8 != "-") bpf[k, ++nbpf[k]] = $8 }
   END {
     events = nh ? median(hits, nh) : 0
     split(cfgs, order, " ")
@@ -171,16 +198,21 @@ awk -v scen="$1" -v cfgs="$2" '
       delete a; mn = 0; mx = 0
       for (i = 1; i <= n[k]; i++) { a[i] = ns[k, i]; if (!mn || a[i] < mn) mn = a[i]; if (a[i] > mx) mx = a[i] }
       med[k] = median(a, n[k]); lo[k] = mn; hi[k] = mx
+      delete a; for (i = 1; i <= ncpu[k]; i++) a[i] = cpu[k, i]
+      mcpu[k] = ncpu[k] ? sprintf("%d", median(a, ncpu[k])) : "-"
+      delete a; for (i = 1; i <= nbpf[k]; i++) a[i] = bpf[k, i]
+      mbpf[k] = nbpf[k] ? sprintf("%d", median(a, nbpf[k])) : "-"
     }
     printf "\n%s: probe hits per run (bpftrace count): %d\n", scen, events
-    printf "%-16s %12s %25s %14s %10s %6s\n", "configuration", "median ms", "min..max ms", "added ns/event", "vs bpftrace", "lost"
+    printf "%-16s %12s %25s %14s %10s %6s %10s %8s\n", "configuration", "median ms", "min..max ms", "added ns/event", "vs bpftrace", "lost", "tracer cpu", "bpf ms"
     for (o = 1; o in order; o++) {
       k = order[o]; if (!(k in med)) continue
       add = (events && ("untraced" in med)) ? (med[k] - med["untraced"]) / events : 0
       btadd = (events && ("bpftrace" in med)) ? (med["bpftrace"] - med["untraced"]) / events : 0
       ratio = (k == "untraced" || btadd <= 0) ? "-" : sprintf("%.2fx", add / btadd)
       l = (k == "untraced" || k == "bpftrace") ? "-" : ((k in unk) ? "?" : lost[k] + 0)
-      printf "%-16s %12.1f %12.1f..%-12.1f %14.0f %10s %6s\n", k, med[k] / 1e6, lo[k] / 1e6, hi[k] / 1e6, add, ratio, l
+      printf "%-16s %12.1f %12.1f..%-12.1f %14.0f %10s %6s %10s %8s\n", k, med[k] / 1e6, lo[k] / 1e6, hi[k] / 1e6, add, ratio, l,
+             (k in mcpu) ? mcpu[k] : "-", (k in mbpf) ? mbpf[k] : "-"
     }
   }' "$out/runs.tsv"
 }
