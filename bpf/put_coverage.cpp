@@ -51,7 +51,7 @@ class X86 final : public ArchOps {
     const int bits[5] = {64, 32, 16, 8, 8};
     for (int r = 0; r < 8; ++r)
       for (int k = 0; k < 5; ++k)
-        if (legacy[r][k] != X86_REG_INVALID) map_[legacy[r][k]] = {r, bits[k]};
+        if (legacy[r][k] != X86_REG_INVALID) regs_[legacy[r][k]] = {r, bits[k]};
     const std::array<std::array<unsigned, 4>, 8> ext = {{
         {X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B},
         {X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B},
@@ -63,18 +63,10 @@ class X86 final : public ArchOps {
         {X86_REG_R15, X86_REG_R15D, X86_REG_R15W, X86_REG_R15B},
     }};
     for (int r = 0; r < 8; ++r)
-      for (int k = 0; k < 4; ++k) map_[ext[r][k]] = {8 + r, bits[k] == 8 ? 8 : (k == 0 ? 64 : k == 1 ? 32 : k == 2 ? 16 : 8)};
+      for (int k = 0; k < 4; ++k) regs_[ext[r][k]] = {8 + r, bits[k] == 8 ? 8 : (k == 0 ? 64 : k == 1 ? 32 : k == 2 ? 16 : 8)};
   }
   cs_arch arch() const override { return CS_ARCH_X86; }
   cs_mode mode() const override { return CS_MODE_64; }
-  int canon(unsigned reg) const override {
-    auto it = map_.find(reg);
-    return it == map_.end() ? -1 : it->second.first;
-  }
-  int width(unsigned reg) const override {
-    auto it = map_.find(reg);
-    return it == map_.end() ? 0 : it->second.second;
-  }
   int arg_reg(int i) const override {
     static const int a[6] = {5, 4, 3, 2, 8, 9};  // System V: rdi rsi rdx rcx r8 r9
     return i >= 0 && i < 6 ? a[i] : -1;
@@ -214,8 +206,6 @@ class X86 final : public ArchOps {
     return a;
   }
 
- private:
-  std::map<unsigned, std::pair<int, int>> map_;
 };
 
 // ---- per-function analysis -----------------------------------------------------------

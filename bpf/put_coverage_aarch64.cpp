@@ -53,24 +53,16 @@ class AArch64 final : public ArchOps {
  public:
   // canonical: 0..30 = x0..x30, 31 = sp; xzr/wzr are constants, not registers.
   AArch64() {
-    for (int r = 0; r <= 28; ++r) map_[ARM64_REG_X0 + r] = {r, 64};
-    map_[ARM64_REG_X29] = {29, 64};
-    map_[ARM64_REG_X30] = {30, 64};
-    for (int r = 0; r <= 30; ++r) map_[ARM64_REG_W0 + r] = {r, 32};
-    map_[ARM64_REG_SP] = {kSp, 64};
-    map_[ARM64_REG_WSP] = {kSp, 32};
+    for (int r = 0; r <= 28; ++r) regs_[ARM64_REG_X0 + r] = {r, 64};
+    regs_[ARM64_REG_X29] = {29, 64};
+    regs_[ARM64_REG_X30] = {30, 64};
+    for (int r = 0; r <= 30; ++r) regs_[ARM64_REG_W0 + r] = {r, 32};
+    regs_[ARM64_REG_SP] = {kSp, 64};
+    regs_[ARM64_REG_WSP] = {kSp, 32};
   }
   cs_arch arch() const override { return CS_ARCH_ARM64; }
   cs_mode mode() const override { return CS_MODE_ARM; }
   bool skipdata() const override { return true; }
-  int canon(unsigned reg) const override {
-    auto it = map_.find(reg);
-    return it == map_.end() ? -1 : it->second.first;
-  }
-  int width(unsigned reg) const override {
-    auto it = map_.find(reg);
-    return it == map_.end() ? 0 : it->second.second;
-  }
   int arg_reg(int i) const override { return i >= 0 && i < 8 ? i : -1; }  // AAPCS64: x0..x7
   int ret_reg() const override { return 0; }
   std::string reg_name(int c, int bits) const override {
@@ -290,8 +282,6 @@ class AArch64 final : public ArchOps {
     st[r] = Val::Const(width(c.operands[0].reg) == 32 ? c.operands[1].imm & 0xffffffffll : c.operands[1].imm);
   }
 
- private:
-  std::map<unsigned, std::pair<int, int>> map_;
 };
 
 }  // namespace

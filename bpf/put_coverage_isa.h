@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,8 +70,16 @@ class ArchOps {
   virtual ~ArchOps() = default;
   virtual cs_arch arch() const = 0;
   virtual cs_mode mode() const = 0;
-  virtual int canon(unsigned reg) const = 0;   // GPR index or -1
-  virtual int width(unsigned reg) const = 0;   // bits of the register name
+  // Capstone register id -> GPR index (-1: not a GPR) and bits of that name, from the
+  // table each instruction set fills in its constructor.
+  int canon(unsigned reg) const {
+    auto it = regs_.find(reg);
+    return it == regs_.end() ? -1 : it->second.first;
+  }
+  int width(unsigned reg) const {
+    auto it = regs_.find(reg);
+    return it == regs_.end() ? 0 : it->second.second;
+  }
   virtual int arg_reg(int i) const = 0;
   virtual int ret_reg() const = 0;
   virtual std::string reg_name(int canon, int bits) const = 0;
@@ -89,6 +98,9 @@ class ArchOps {
   // What a conditional branch `br` (preceded by `prev`, if adjacent) proves on the
   // path taken / not taken, e.g. `cmp w19, #1; b.eq` -> w19 == 1 at the target.
   virtual void refine(const cs_insn* /*prev*/, const cs_insn& /*br*/, bool /*taken*/, State& /*st*/) const {}
+
+ protected:
+  std::map<unsigned, std::pair<int, int>> regs_;  // capstone id -> {GPR index, bits}
 };
 
 std::unique_ptr<ArchOps> make_aarch64_ops();
