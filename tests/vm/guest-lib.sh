@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# What the guest-side loss and concurrency tests (guest-lossy.sh, guest-concurrent.sh)
+# What the guest-side scripts (guest-scenarios.sh, guest-lossy.sh, guest-concurrent.sh)
 # share, sourced by them inside the guest: vm-run.sh shares the host's / over 9p, so
 # this file travels with them. Expects log() and die() of the sourcing script; sets
-# bin, ko and runfile.
+# bin, ko, attach_timeout (GVT_ATTACH_TIMEOUT seconds, default 240) and, through
+# load_exerciser, runfile.
 
 : "${GVT_OUT:?run me through tests/vm/vm-run.sh}"
 bin=${GVT_BIN:-$PWD/build/gpuvm-trace}
 ko=${GVT_EXERCISER_KO:-}
+attach_timeout=${GVT_ATTACH_TIMEOUT:-240}
 
 # The tracer binary and the exerciser module, loaded; $runfile takes scenario names.
 load_exerciser() {
@@ -26,7 +28,7 @@ alive() {
 }
 wait_attached() {  # errfile pid
   local i
-  for ((i = 0; i < 240 * 5; i++)); do
+  for ((i = 0; i < attach_timeout * 5; i++)); do
     grep -q '^gpuvm-trace: attached [0-9]* probes' "$1" 2>/dev/null && return 0
     alive "$2" || return 1
     sleep 0.2

@@ -37,11 +37,9 @@ set -m
 log() { echo "guest-scenarios: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-: "${GVT_OUT:?run me through tests/vm/vm-run.sh}"
-bin=${GVT_BIN:-$PWD/build/gpuvm-trace}
+# bin, ko, attach_timeout, alive() and wait_attached().
+source "$(dirname "${BASH_SOURCE[0]}")/guest-lib.sh"
 tsv=${GVT_SCENARIOS_TSV:-$PWD/tests/vm/exerciser/scenarios.tsv}
-ko=${GVT_EXERCISER_KO:-}
-attach_timeout=${GVT_ATTACH_TIMEOUT:-240}
 stop_timeout=${GVT_STOP_TIMEOUT:-120}
 
 [[ -x $bin ]] || die "no tracer binary at $bin (build the gpuvm-trace target, or set GVT_BIN)"
@@ -87,23 +85,6 @@ runfile=/sys/kernel/debug/gpuvm_exerciser/run
 # Runs one exerciser scenario synchronously; returns the write's status.
 run_scenario() { echo "$1" > "$runfile"; }
 
-# True while pid runs: kill -0 also succeeds on an exited child not yet waited for.
-alive() {
-  local st
-  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  st=${st##*) }
-  [[ ${st:0:1} != Z ]]
-}
-
-wait_attached() {  # errfile pid
-  local i
-  for ((i = 0; i < attach_timeout * 5; i++)); do
-    grep -q '^gpuvm-trace: attached [0-9]* probes' "$1" 2>/dev/null && return 0
-    alive "$2" || return 1
-    sleep 0.2
-  done
-  return 1
-}
 
 # Waits for a tracer already sent SIGINT (once: a second one may mean "abort").
 stop_tracer() {  # pid -> sets $stop_rc ("killed" when it ignored SIGINT); no $(...):
