@@ -59,13 +59,30 @@ struct {
 
 /* Kernel stacks, deduplicated in the kernel: records carry the id. Without
  * BPF_F_REUSE_STACKID an id never changes meaning, so user space reads each id
- * once; a stack that collides with another one is simply not recorded. */
+ * once; a stack whose bucket holds another one goes to `stacks_spill`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__uint(value_size, GVT_MAX_FRAMES * sizeof(__u64));
 } stacks SEC(".maps");
+
+/* Where a stack goes when its bucket in `stacks` holds another one (-EEXIST): the
+ * bucket is hash & (size - 1) with a fixed hash, so a hundred distinct stacks collide
+ * somewhere in 16384 buckets in about one run in four, and the colliding record (maybe a
+ * finding's evidence) would have none. Only such stacks come here (a few in a
+ * thousand), so this map rarely sees a collision of its own: with k of them in 16384
+ * buckets, about k*k/32768. Its ids carry GVT_STACK_SPILL. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__uint(value_size, GVT_MAX_FRAMES * sizeof(__u64));
+} stacks_spill SEC(".maps");
+
+/* Records whose stack was wanted but stored in neither map: reported at the end, not
+ * a loss (the record itself was written). */
+__u64 stacks_lost = 0;
 
 /* Lock addresses of interest: every VM/BO resv (ww) and gpuva mutex seen in GPUVM
  * events. LRU so that an insert never fails on a long run. */
@@ -628,6 +645,20 @@ static __always_inline void vm_bo_maybe_dead(__u64 vb)
 	bpf_map_delete_elem(&live_vm_bo, &vb);
 }
 
+static __always_inline __s32 get_stack(void *ctx)
+{
+	long id = bpf_get_stackid(ctx, &stacks, 0);
+
+	if (id == -17 /* EEXIST: the bucket holds another stack */) {
+		id = bpf_get_stackid(ctx, &stacks_spill, 0);
+		if (id >= 0)
+			id |= GVT_STACK_SPILL;
+	}
+	if (id < 0)
+		__sync_fetch_and_add(&stacks_lost, 1);
+	return id;
+}
+
 /*
  * --stacks=needed: does this record's stack possibly become a finding's evidence?
  * Unwinding is most of a record's cost, and most records never matter: an entry
@@ -893,7 +924,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 	}
 
 	if ((cfg & GVT_CFG_STACKS) && stack_needed(e, fn, entry, a0, a1))
-		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		e->stack_id = get_stack(ctx);
 	track_live(e, fn, entry, a0, ret);
 	submit(e);
 	return 0;

@@ -32,6 +32,8 @@ typedef __s32 gvt_s32;
 #define GVT_TASK_COMM_LEN 16
 #define GVT_NAME_LEN 32
 #define GVT_MAX_FRAMES 32
+/* stack_id bit: the id is in the `stacks_spill` map, not in `stacks` (see the BPF side). */
+#define GVT_STACK_SPILL (1 << 30)
 
 /* Record kinds (gvt_raw_hdr.kind). Losses are not records: every record carries the
  * global drop count at its making (`drop_seq`), so user space writes a `lost` record

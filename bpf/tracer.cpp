@@ -380,11 +380,13 @@ struct Tracer::Impl {
     auto it = stack_ids.find(kid);
     if (it != stack_ids.end()) return it->second;
     uint64_t frames[GVT_MAX_FRAMES] = {};
-    uint32_t key = static_cast<uint32_t>(kid);
+    const bool spill = (kid & GVT_STACK_SPILL) != 0;
+    uint32_t key = static_cast<uint32_t>(kid & ~GVT_STACK_SPILL);
     int looked_up;
     {
       NoPreemptByTasks guard;
-      looked_up = bpf_map__lookup_elem(skel->maps.stacks, &key, sizeof key, frames, sizeof frames, 0);
+      looked_up = bpf_map__lookup_elem(spill ? skel->maps.stacks_spill : skel->maps.stacks, &key, sizeof key, frames,
+                                       sizeof frames, 0);
     }
     if (looked_up != 0) return 0;
     uint64_t id = next_stack_id++;
@@ -644,6 +646,9 @@ void Tracer::set_tick(std::function<void()> fn, std::chrono::milliseconds every)
 
 uint64_t Tracer::events() const { return impl_->n_events; }
 uint64_t Tracer::lost() const { return impl_->n_lost; }
+uint64_t Tracer::stacks_lost() const {
+  return __atomic_load_n(&impl_->skel->bss->stacks_lost, __ATOMIC_ACQUIRE);
+}
 
 std::string Tracer::loss_explanation() const {
   std::string detail;

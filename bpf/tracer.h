@@ -61,6 +61,10 @@ class Tracer {
 
   uint64_t events() const;
   uint64_t lost() const;
+  // Records written without the kernel stack they should carry: both stack maps had
+  // another stack in its bucket. Not a loss (the record is there), but a finding on
+  // such a record shows no stack.
+  uint64_t stacks_lost() const;
   // Why events were lost, with the remedy that fits each cause ("" when none was):
   // a full ring buffer (a larger --ringbuf-mb helps), reservations the kernel
   // refused while the buffer had room, failed tracer map updates, probes the kernel

@@ -363,6 +363,10 @@ int run(const LiveArgs& a) {
       warn(fmt::format("{} events lost in total: findings on affected objects are unknown{}{}", tracer.lost(),
                        why.empty() ? "" : ": ", why));
     }
+    if (uint64_t n = tracer.stacks_lost())
+      warn(fmt::format("{} records carry no kernel stack: the kernel's stack maps had another stack in their "
+                       "buckets; findings on them show none",
+                       n));
     if (child && child->exited() && WIFEXITED(child->status()) && WEXITSTATUS(child->status()) == 127)
       warn(fmt::format("-c command '{}' could not be run (exit status 127)", a.command));
 
