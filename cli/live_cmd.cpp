@@ -364,9 +364,9 @@ int run(const LiveArgs& a) {
                        why.empty() ? "" : ": ", why));
     }
     if (uint64_t n = tracer.stacks_lost())
-      warn(fmt::format("{} records carry no kernel stack: the kernel's stack maps had another stack in their "
-                       "buckets; findings on them show none",
-                       n));
+      warn(fmt::format("{} record{} no kernel stack: the kernel's stack maps had another stack in "
+                       "{} bucket; findings on {} show none",
+                       n, n == 1 ? " carries" : "s carry", n == 1 ? "its" : "their", n == 1 ? "it" : "them"));
     if (child && child->exited() && WIFEXITED(child->status()) && WEXITSTATUS(child->status()) == 127)
       warn(fmt::format("-c command '{}' could not be run (exit status 127)", a.command));
 
