@@ -210,6 +210,7 @@ KernelFacts gather_facts(const FactsOptions& o) {
     // Decided from the code of the module actually loaded (vm_bo-lifecycle.md §B.3).
     PutAnalysisOptions po;
     po.kref_offset = member_offset(g, "drm_gpuvm_bo", {"kref", "refcount", "refs", "counter"});
+    po.va_vm_bo_offset = member_offset(g, "drm_gpuva", {"vm_bo"});
     k.put_analysis = analyse_module(o.modroot, k.release, "drm_gpuvm", k.build_id, po);
   }
 

@@ -24,7 +24,7 @@ std::string PutCoverage::convention() const {
 
 const std::vector<std::string>& inline_put_roles() {
   static const std::vector<std::string> r = {"drm_gpuvm_bo_put_deferred", "drm_gpuva_unlink_defer",
-                                             "drm_gpuvm_bo_obtain_prealloc"};
+                                             "drm_gpuvm_bo_obtain_prealloc", "drm_gpuva_unlink"};
   return r;
 }
 
@@ -33,6 +33,8 @@ namespace {
 using namespace putcov;
 
 constexpr std::string_view kPut = "drm_gpuvm_bo_put";
+constexpr std::string_view kUnlink = "drm_gpuva_unlink";
+constexpr std::string_view kLink = "drm_gpuva_link";
 
 class X86 final : public ArchOps {
  public:
@@ -206,6 +208,36 @@ class X86 final : public ArchOps {
     return a;
   }
 
+  // mov r64, qword [base + disp] / mov qword [base + disp], r64|imm
+  std::optional<MemMove> load(const cs_insn& in, const State& st) const override {
+    const cs_x86& x = in.detail->x86;
+    if (in.id != X86_INS_MOV || x.op_count != 2 || x.operands[0].type != X86_OP_REG ||
+        width(x.operands[0].reg) != 64 || canon(x.operands[0].reg) < 0)
+      return std::nullopt;
+    const auto a = plain_mem(x.operands[1], st);
+    if (!a) return std::nullopt;
+    return MemMove{*a, {}};
+  }
+  std::optional<MemMove> store(const cs_insn& in, const State& st) const override {
+    const cs_x86& x = in.detail->x86;
+    if (in.id != X86_INS_MOV || x.op_count != 2 || x.prefix[0] == X86_PREFIX_LOCK) return std::nullopt;
+    const auto a = plain_mem(x.operands[0], st);
+    if (!a) return std::nullopt;
+    const cs_x86_op& v = x.operands[1];
+    if (v.type == X86_OP_IMM) return MemMove{*a, Val::Const(v.imm)};
+    if (v.type == X86_OP_REG && width(v.reg) == 64 && canon(v.reg) >= 0) return MemMove{*a, st[canon(v.reg)]};
+    return std::nullopt;
+  }
+
+ private:
+  // An 8-byte memory operand [base + disp] (no index, no segment, not rip-relative).
+  std::optional<Val> plain_mem(const cs_x86_op& o, const State& st) const {
+    if (o.type != X86_OP_MEM || o.size != 8 || o.mem.index != X86_REG_INVALID ||
+        o.mem.segment != X86_REG_INVALID || canon(o.mem.base) < 0)
+      return std::nullopt;
+    return st[canon(o.mem.base)].plus(o.mem.disp);
+  }
+
 };
 
 // ---- per-function analysis -----------------------------------------------------------
@@ -255,6 +287,10 @@ struct Group {
   std::vector<Site> sites;               // atomic RMWs with a non-positive or unknown delta
   std::vector<Ret> rets;
   std::vector<Edge> edges;
+  // 64-bit loads by the fresh value they define (kFreshId + instruction index): which
+  // field a pointer was read from. And 64-bit stores: which value went where.
+  std::map<uint32_t, std::pair<Val, std::string>> loads;  // id -> {address, where}
+  std::vector<std::pair<MemMove, std::string>> stores;
   bool indirect_jump = false;
   bool truncated = false;
   size_t ninsns = 0;
@@ -433,6 +469,16 @@ struct Analyzer {
         continue;
       }
       const State& st = *in_state[i];
+      if (auto ld = arch.load(*x.in, st)) {
+        // The loaded value is the load's fresh value only if nothing else got it too
+        // (a transfer that could not read the instruction's writes gives it to all).
+        const uint32_t id = kFreshId + static_cast<uint32_t>(i);
+        State out = st;
+        arch.transfer(h, *x.in, out, id);
+        if (std::count_if(out.begin(), out.end(), [&](const Val& v) { return v.kind == Val::sym && v.id == id; }) == 1)
+          g.loads[id] = {ld->addr, where};
+      }
+      if (auto sd = arch.store(*x.in, st)) g.stores.emplace_back(*sd, where);
       Atomic a = arch.atomic(*x.in, st);
       if (a.is && !(a.delta && *a.delta > 0)) g.sites.push_back({where, a.addr, a.delta, false});
       const Val a0 = st[arch.arg_reg(0)];
@@ -635,6 +681,35 @@ PutCoverage analyse_put_coverage(const ModuleCode& code, const PutAnalysisOption
   if (!r.entered_by.empty())
     r.details.push_back(fmt::format("{} is entered directly by {}", pg.name, fmt::join(r.entered_by, ", ")));
 
+  // drm_gpuva.vm_bo's offset, for an inlined put in drm_gpuva_unlink: from BTF, checked
+  // against drm_gpuva_link's code (it stores its vm_bo argument there: va->vm_bo =
+  // drm_gpuvm_bo_get(vm_bo)), or learned from that store alone.
+  std::string va_off_src, va_off_why;
+  auto va_vm_bo_offset = [&]() -> std::optional<int64_t> {
+    std::set<int64_t> seen;
+    if (const Group* l = find(kLink))
+      for (const auto& [mv, w] : l->stores)
+        if (mv.val == Val::Sym(kArgId + 1) && mv.addr.kind == Val::sym && mv.addr.id == kArgId) seen.insert(mv.addr.c);
+    if (o.va_vm_bo_offset) {
+      if (!seen.empty() && !seen.count(*o.va_vm_bo_offset)) {
+        va_off_why = fmt::format("drm_gpuva_link stores its vm_bo at offset {} of the VA but BTF puts "
+                                 "drm_gpuva.vm_bo at {}: the code is not understood",
+                                 offset_text(*seen.begin()), offset_text(*o.va_vm_bo_offset));
+        return std::nullopt;
+      }
+      va_off_src = seen.empty() ? "module BTF" : "module BTF, matching drm_gpuva_link's store";
+      return *o.va_vm_bo_offset;
+    }
+    if (seen.size() != 1) {
+      va_off_why = seen.empty() ? "no BTF offset of drm_gpuva.vm_bo, and no store of drm_gpuva_link's vm_bo "
+                                  "argument into its VA to learn it from"
+                                : "drm_gpuva_link stores its vm_bo argument at several offsets of the VA";
+      return std::nullopt;
+    }
+    va_off_src = "learned from drm_gpuva_link's store of its vm_bo argument";
+    return *seen.begin();
+  };
+
   // 5. Every other holder must be a probed function whose put the model accounts for.
   for (const Holder& hd : holders) {
     if (hd.g == &pg) continue;
@@ -655,9 +730,37 @@ PutCoverage analyse_put_coverage(const ModuleCode& code, const PutAnalysisOption
       for (const Site* s : hd.sites)
         if (!(s->addr.kind == Val::sym && s->addr.id == kArgId))
           return partial(r, fmt::format("{}: {}; the model expects it to put its argument", n, site_text(*s)));
-    r.inline_puts.push_back(n);
     std::vector<std::string> w;
     for (const Site* s : hd.sites) w.push_back(s->where);
+    if (n == kUnlink) {
+      // drm_gpuva_unlink reads va->vm_bo, clears it and puts that vm_bo: the model applies
+      // the put at unlink's exit from the refcount read at its entry, so every decrement
+      // here must be exactly that one (by 1, of the refcount of the pointer loaded from
+      // argument 1 + offsetof(struct drm_gpuva, vm_bo)).
+      const std::optional<int64_t> off = va_vm_bo_offset();
+      if (!off) return partial(r, fmt::format("vm_bo put inlined into {}: {}", n, va_off_why));
+      r.va_vm_bo_offset = *off;
+      std::set<std::string> from;
+      for (const Site* s : hd.sites) {
+        auto ld = s->addr.kind == Val::sym ? hd.g->loads.find(s->addr.id) : hd.g->loads.end();
+        const bool ok = !s->helper && s->delta == -1 && s->addr.kind == Val::sym && s->addr.c == r.kref_offset &&
+                        ld != hd.g->loads.end() && ld->second.first == Val::Sym(kArgId, *off);
+        if (!ok)
+          return partial(r, fmt::format("{}: {}, not proven to be the put of va->vm_bo (a decrement by 1 at offset "
+                                        "{} of the pointer loaded from argument 1 + {}): the model cannot apply it",
+                                        n, site_text(*s), offset_text(r.kref_offset), offset_text(*off)));
+        from.insert(ld->second.second);
+      }
+      r.inline_puts.push_back(n);
+      r.details.push_back(fmt::format("inlined put in {} at {}: drops the reference of va->vm_bo (refcount at {} of "
+                                      "the pointer loaded from argument 1 + {} at {}; drm_gpuva.vm_bo at {}, {}); "
+                                      "probed at entry and exit, the trace header names it and the model applies "
+                                      "it at the exit",
+                                      n, fmt::join(w, ", "), offset_text(r.kref_offset), offset_text(*off),
+                                      fmt::join(from, ", "), offset_text(*off), va_off_src));
+      continue;
+    }
+    r.inline_puts.push_back(n);
     r.details.push_back(fmt::format("inlined put in {} at {}: probed at entry and exit, the model applies it", n,
                                     fmt::join(w, ", ")));
   }

@@ -34,9 +34,14 @@ struct PutCoverage {
   std::string ret_reg;             // e.g. "eax"
   std::vector<std::string> entered_by;   // functions entering put_symbol directly
   // Other probed functions with an inlined vm_bo put the model accounts for
-  // (drm_gpuvm_bo_put_deferred, drm_gpuva_unlink_defer, drm_gpuvm_bo_obtain_prealloc).
+  // (drm_gpuvm_bo_put_deferred, drm_gpuva_unlink_defer, drm_gpuvm_bo_obtain_prealloc,
+  // drm_gpuva_unlink). The trace header lists them (coverage.put_inlined_in): the model
+  // applies drm_gpuva_unlink's put at its exit only when it is listed.
   std::vector<std::string> inline_puts;
   int64_t kref_offset = -1;        // of drm_gpuvm_bo.kref's counter, as used
+  // Of drm_gpuva.vm_bo, when an inlined put in drm_gpuva_unlink had to be proven to
+  // drop va->vm_bo's reference (-1 otherwise).
+  int64_t va_vm_bo_offset = -1;
   std::string module_file;         // the analysed file ("" = in-memory / not found)
   double ms = 0;                   // time spent (read + decompress + analyse)
   // "(vm_bo in rdi) -> destroyed flag in eax"
@@ -47,6 +52,10 @@ struct PutAnalysisOptions {
   // Offset of drm_gpuvm_bo.kref.refcount.refs.counter from BTF; learned from
   // drm_gpuvm_bo_put's own code when absent (and checked against BTF when present).
   std::optional<int64_t> kref_offset;
+  // Offset of drm_gpuva.vm_bo from BTF; learned from drm_gpuva_link's code when absent
+  // (and checked against it when present). Needed only when drm_gpuva_unlink holds an
+  // inlined put (GCC's choice on arm64).
+  std::optional<int64_t> va_vm_bo_offset;
 };
 
 PutCoverage analyse_put_coverage(const ModuleCode& code, const PutAnalysisOptions& o = {});

@@ -260,6 +260,31 @@ class AArch64 final : public ArchOps {
     return at;
   }
 
+  // ldr/ldur xT, [xN, #imm] and str/stur xT|xzr, [xN, #imm] (no writeback, no index).
+  std::optional<MemMove> load(const cs_insn& in, const State& st) const override {
+    if (in.id != ARM64_INS_LDR && in.id != ARM64_INS_LDUR) return std::nullopt;
+    const cs_arm64& a = in.detail->arm64;
+    if (a.op_count != 2 || a.operands[0].type != ARM64_OP_REG || width(a.operands[0].reg) != 64 ||
+        canon(a.operands[0].reg) < 0 || canon(a.operands[0].reg) == kSp)
+      return std::nullopt;
+    const auto addr = plain_mem(a, st);
+    if (!addr) return std::nullopt;
+    return MemMove{*addr, {}};
+  }
+  std::optional<MemMove> store(const cs_insn& in, const State& st) const override {
+    if (in.id != ARM64_INS_STR && in.id != ARM64_INS_STUR) return std::nullopt;
+    const cs_arm64& a = in.detail->arm64;
+    if (a.op_count != 2 || a.operands[0].type != ARM64_OP_REG) return std::nullopt;
+    const unsigned r = a.operands[0].reg;
+    Val v;
+    if (r == ARM64_REG_XZR) v = Val::Const(0);
+    else if (width(r) == 64 && canon(r) >= 0 && canon(r) != kSp) v = st[canon(r)];
+    else return std::nullopt;
+    const auto addr = plain_mem(a, st);
+    if (!addr) return std::nullopt;
+    return MemMove{*addr, v};
+  }
+
   void refine(const cs_insn* prev, const cs_insn& br, bool taken, State& st) const override {
     if (br.id == 0) return;
     const cs_arm64& b = br.detail->arm64;
@@ -282,6 +307,13 @@ class AArch64 final : public ArchOps {
     st[r] = Val::Const(width(c.operands[0].reg) == 32 ? c.operands[1].imm & 0xffffffffll : c.operands[1].imm);
   }
 
+ private:
+  std::optional<Val> plain_mem(const cs_arm64& a, const State& st) const {
+    const cs_arm64_op& m = a.operands[1];
+    if (m.type != ARM64_OP_MEM || a.writeback || m.mem.index != ARM64_REG_INVALID || canon(m.mem.base) < 0)
+      return std::nullopt;
+    return st[canon(m.mem.base)].plus(m.mem.disp);
+  }
 };
 
 }  // namespace

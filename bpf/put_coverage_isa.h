@@ -65,6 +65,14 @@ struct Atomic {
   std::optional<int64_t> delta;      // nullopt = unknown (e.g. cmpxchg)
 };
 
+// A plain 64-bit register load or store at [base register + constant], without
+// writeback: how a pointer field is read (the loaded value is the instruction's fresh
+// value in the walker) or written (`val`).
+struct MemMove {
+  Val addr;
+  Val val;  // stores only
+};
+
 class ArchOps {
  public:
   virtual ~ArchOps() = default;
@@ -87,6 +95,10 @@ class ArchOps {
   virtual Flow flow(csh h, const cs_insn& in, size_t sec, const CodeSection& s) const = 0;
   virtual void transfer(csh h, const cs_insn& in, State& st, uint32_t fresh) const = 0;
   virtual Atomic atomic(const cs_insn& in, const State& st) const = 0;
+  // A 64-bit load `reg <- [base + disp]` / store `[base + disp] <- reg|0` (nullopt for
+  // anything else: other widths, indexed or writeback forms, pairs).
+  virtual std::optional<MemMove> load(const cs_insn&, const State&) const { return std::nullopt; }
+  virtual std::optional<MemMove> store(const cs_insn&, const State&) const { return std::nullopt; }
   // Calls that preserve every register (ftrace's entry hook).
   virtual bool preserves_all(std::string_view ext) const = 0;
   // Disassemble with capstone's SKIPDATA (undecodable words become 4-byte data the
