@@ -642,6 +642,9 @@ Header Tracer::header() const {
   h.coverage_put = impl_->put_complete ? "complete" : "partial";
   h.coverage_locks = impl_->locks_complete ? "complete" : "partial";
   h.coverage_put_reason = impl_->put_reason;
+  // Which probed functions hold an inlined put (no bo_put event for it): the model
+  // applies drm_gpuva_unlink's only when the header says so.
+  if (impl_->facts.put_analysis) h.coverage_put_inlined_in = impl_->facts.put_analysis->inline_puts;
   return h;
 }
 

@@ -185,6 +185,10 @@ struct Header {
   std::string coverage_put;
   std::string coverage_locks;
   std::string coverage_put_reason;  // optional: why put coverage is complete / partial
+  // optional: probed functions holding an inlined vm_bo put that no bo_put event shows
+  // (the code analysis' finding); the model applies drm_gpuva_unlink's at its exit only
+  // when it is listed (on x86 the same unlink is followed by a real, probed put).
+  std::vector<std::string> coverage_put_inlined_in;
   bool redacted = false;
   // The header exactly as read (JSON object text), so free keys survive conversion.
   std::string raw_json;

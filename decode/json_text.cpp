@@ -292,20 +292,37 @@ void append_header(std::string& out, const Header& h) {
     append_bool(out, is_yes(val));
   }
   if (!first) out += '}';
-  if (!h.coverage_put.empty() || !h.coverage_locks.empty()) {
+  if (!h.coverage_put.empty() || !h.coverage_locks.empty() || !h.coverage_put_reason.empty() ||
+      !h.coverage_put_inlined_in.empty()) {
     out += ",\"coverage\":{";
+    bool first_key = true;
+    auto key = [&](std::string_view k) {
+      if (!first_key) out += ',';
+      first_key = false;
+      out += '"';
+      out += k;
+      out += "\":";
+    };
     if (!h.coverage_put.empty()) {
-      out += "\"put\":";
+      key("put");
       append_string(out, h.coverage_put);
     }
     if (!h.coverage_locks.empty()) {
-      if (!h.coverage_put.empty()) out += ',';
-      out += "\"locks\":";
+      key("locks");
       append_string(out, h.coverage_locks);
     }
     if (!h.coverage_put_reason.empty()) {
-      out += ",\"put_reason\":";
+      key("put_reason");
       append_string(out, h.coverage_put_reason);
+    }
+    if (!h.coverage_put_inlined_in.empty()) {
+      key("put_inlined_in");
+      out += '[';
+      for (size_t i = 0; i < h.coverage_put_inlined_in.size(); ++i) {
+        if (i) out += ',';
+        append_string(out, h.coverage_put_inlined_in[i]);
+      }
+      out += ']';
     }
     out += '}';
   }

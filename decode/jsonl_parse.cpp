@@ -678,7 +678,28 @@ JsonlParser::Kind JsonlParser::parse_header(object obj, std::string_view text, u
       };
       if (auto k = members(v, key, feature)) return *k;
     } else if (key == "coverage") {
+      std::optional<Kind> broken;
       auto coverage = [&](std::string_view fk, value& fv) {
+        if (fk == "put_inlined_in") {
+          // An array of function names (this tool's optional extension, GVT-FORMAT.md).
+          od::array arr;
+          if (fv.get_array().get(arr)) {
+            keep(type_error(fv, fk, "an array of function names"));
+            return;
+          }
+          header_.coverage_put_inlined_in.clear();
+          for (auto elr : arr) {
+            value el;
+            if (auto err = std::move(elr).get(el)) {
+              if (!broken) broken = bad_json(err);
+              return;
+            }
+            std::string_view name;
+            if (!keep(get_str(el, fk, name))) return;
+            header_.coverage_put_inlined_in.emplace_back(name);
+          }
+          return;
+        }
         std::string* slot = fk == "put"          ? &header_.coverage_put
                             : fk == "locks"      ? &header_.coverage_locks
                             : fk == "put_reason" ? &header_.coverage_put_reason
@@ -687,6 +708,7 @@ JsonlParser::Kind JsonlParser::parse_header(object obj, std::string_view text, u
         if (slot && keep(get_str(fv, fk, cs))) slot->assign(cs);
       };
       if (auto k = members(v, key, coverage)) return *k;
+      if (broken) return *broken;
     }
   }
   if (!have_format) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "bpf/probe_plan.h"
 #include "bpf/put_coverage.h"
 
 using namespace gvt::bpf;
@@ -202,6 +203,44 @@ TEST(PutCoverageAArch64, UnlinkPutOfAnotherPointerIsPartial) {
   r = analyse_put_coverage(m2);
   EXPECT_FALSE(r.complete);
   EXPECT_NE(r.reason.find("not proven to be the put of va->vm_bo"), std::string::npos) << all(r);
+}
+
+// What `live --dry-run` prints comes from this plan: with the analysis of the arm64
+// code, put coverage stays complete (drm_gpuva_unlink is probed at entry and exit) and
+// the plan carries the analysis' reason and evidence; without an unlink probe it cannot.
+TEST(PutCoverageAArch64, PlanKeepsPutCompleteWithTheAnalysisReasons) {
+  KernelFacts k;
+  k.release = "7.2.12+deb13-arm64";
+  k.gpuvm_present = true;
+  k.have_filter_functions = true;
+  std::string aff = "ww_mutex_lock\nww_mutex_lock_interruptible\nww_mutex_trylock\nww_mutex_unlock\n";
+  for (const char* f : {"drm_gpuvm_init", "drm_gpuvm_put", "drm_gpuvm_free", "drm_gpuvm_bo_create",
+                        "drm_gpuvm_bo_obtain_locked", "drm_gpuvm_bo_obtain_prealloc", "drm_gpuvm_bo_find",
+                        "drm_gpuvm_bo_put", "drm_gpuvm_bo_extobj_add", "drm_gpuvm_bo_evict", "drm_gpuva_link",
+                        "drm_gpuva_unlink", "drm_gpuva_insert", "drm_gpuva_remove"}) {
+    aff += std::string(f) + " [drm_gpuvm]\n";
+    k.gpuvm_btf.insert(f);
+  }
+  parse_filter_functions(aff, "drm_gpuvm", k);
+  for (auto n : lock_function_names()) k.vmlinux_btf.emplace(n);
+  k.feat_deferred = k.feat_gpuva_mutex = k.feat_immediate_mode = k.feat_prealloc_self_locks = gvt::Tri::no;
+  k.put_analysis = analyse_put_coverage(debian_arm64(true, true));
+  ASSERT_TRUE(k.put_analysis->complete) << all(*k.put_analysis);
+
+  Plan p = make_plan(k, {});
+  EXPECT_TRUE(p.put_complete) << p.put_reason;
+  EXPECT_EQ(p.put_reason, k.put_analysis->reason);
+  EXPECT_EQ(p.put_evidence, k.put_analysis->details);
+  bool unlink_exit = false;
+  for (const PlannedProbe& pp : p.probes) unlink_exit |= pp.symbol == "drm_gpuva_unlink" && pp.mech == Mech::fexit;
+  EXPECT_TRUE(unlink_exit);
+
+  k.gpuvm_traceable.erase("drm_gpuva_unlink");
+  k.gpuvm_btf.erase("drm_gpuva_unlink");
+  Plan q = make_plan(k, {});
+  EXPECT_FALSE(q.put_complete);
+  EXPECT_NE(q.put_reason.find("drm_gpuva_unlink holds an inlined vm_bo put but cannot be probed"), std::string::npos)
+      << q.put_reason;
 }
 
 TEST(PutCoverageAArch64, UndecodableWordIsPartialNotIgnored) {

@@ -11,7 +11,9 @@
 #include <xxhash.h>
 
 #include "decode/gvt_format.h"
+#include "decode/header_filter.h"
 #include "decode/json_text.h"
+#include "decode/redact.h"
 #include "decode/trace_io.h"
 #include "gvt_chunks.h"
 #include "test_util.h"
@@ -83,6 +85,67 @@ TEST(Gvt, JsonlToGvtToJsonlIsLossless) {
   ASSERT_EQ(b.opaques.size(), 2u);
   EXPECT_EQ(b.opaques[0].type, "marker");
   EXPECT_TRUE(b.opaques[1].unknown_fn);
+}
+
+// The optional coverage.put_inlined_in list (GVT-FORMAT.md, "Header extensions"): read
+// from JSONL and .gvt, written from fields, and kept byte for byte by convert, by the
+// header filter and (rebuilt from fields) by redact.
+TEST(Gvt, PutInlinedInSurvivesEveryPath) {
+  const std::string header =
+      R"({"type":"header","format":"gpuvm-trace","version":1,"kernel":"7.2.12+deb13-arm64","clock":"monotonic",)"
+      R"("coverage":{"put":"complete","locks":"complete","put_reason":"every final vm_bo put is in drm_gpuvm_bo_put",)"
+      R"("put_inlined_in":["drm_gpuva_unlink","drm_gpuva_unlink_defer"]},"redacted":false})";
+  const std::string text = header + "\n" + R"({"type":"footer","events":0})" + "\n";
+  const std::string jsonl = write_temp("inl.jsonl", text);
+  RecordingSink a;
+  ReadResult r = read_trace(jsonl, a);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(a.header.coverage_put_inlined_in, (std::vector<std::string>{"drm_gpuva_unlink", "drm_gpuva_unlink_defer"}));
+  EXPECT_EQ(a.header.coverage_put, "complete");
+  EXPECT_EQ(a.header.coverage_put_reason, "every final vm_bo put is in drm_gpuvm_bo_put");
+
+  // Written from the fields alone: the same text.
+  Header fields = a.header;
+  fields.raw_json.clear();
+  std::string built;
+  json::append_header(built, fields);
+  EXPECT_EQ(built, header);
+
+  // JSONL -> .gvt -> JSONL is exact, and the .gvt reader sees the list.
+  std::string gvt = temp_path("inl.gvt"), back = temp_path("inl.back.jsonl");
+  ASSERT_TRUE(convert(jsonl, gvt, Format::gvt).ok);
+  ASSERT_TRUE(convert(gvt, back, Format::jsonl).ok);
+  EXPECT_EQ(read_file(back), text);
+  RecordingSink b;
+  ASSERT_TRUE(read_trace(gvt, b).ok);
+  EXPECT_EQ(b.header.coverage_put_inlined_in, a.header.coverage_put_inlined_in);
+
+  // The header filter (lint -t/--vm on record) and redact keep it.
+  HeaderFilter hf;
+  hf.tids = {42};
+  Header filtered = with_header_filter(a.header, hf);
+  EXPECT_NE(filtered.raw_json.find(R"("put_inlined_in":["drm_gpuva_unlink","drm_gpuva_unlink_defer"])"),
+            std::string::npos)
+      << filtered.raw_json;
+  RecordingSink c;
+  Redactor red(c, RedactOptions{});
+  red.on_header(a.header);
+  EXPECT_EQ(c.header.coverage_put_inlined_in, a.header.coverage_put_inlined_in);
+  EXPECT_TRUE(c.header.redacted);
+
+  // Old headers (no such key) read as an empty list; a wrong type is one clear error.
+  RecordingSink old;
+  ASSERT_TRUE(read_trace(write_temp("old.jsonl", kHeaderLine + "\n"), old).ok);
+  EXPECT_TRUE(old.header.coverage_put_inlined_in.empty());
+  for (const char* bad : {R"("put_inlined_in":"drm_gpuva_unlink")", R"("put_inlined_in":[1])"}) {
+    RecordingSink d;
+    ReadResult rb = read_trace(
+        write_temp("bad.jsonl", std::string(R"({"type":"header","format":"gpuvm-trace","version":1,"coverage":{)") +
+                                    bad + "}}\n"),
+        d);
+    EXPECT_FALSE(rb.ok) << bad;
+    EXPECT_NE(rb.error.find("\"put_inlined_in\" must be"), std::string::npos) << rb.error;
+  }
 }
 
 TEST(Gvt, MessyInputConvertsToCanonical) {
