@@ -55,6 +55,8 @@ void Checker::on_header(const Header& h) {
       m.feat_self_locks = Tri::no;
   }
   m.put_complete_hdr = h.coverage_put == "complete";
+  m.unlink_puts = std::find(h.coverage_put_inlined_in.begin(), h.coverage_put_inlined_in.end(),
+                            fn_name(Fn::va_unlink)) != h.coverage_put_inlined_in.end();
   m.locks_complete = h.coverage_locks == "complete";
   if (m.opts.recorded_filter && !m.opts.filter.active()) {
     if (std::optional<HeaderFilter> f = header_filter(h)) {

@@ -123,9 +123,10 @@ void LifecycleTable::t9_unlink(Slot& s) {
   }
 }
 
-void LifecycleTable::t10_ref_drop(Slot& s, const Who& by) {
+void LifecycleTable::t10_ref_drop(Slot& s, uint64_t seq, const Who& by) {
   if (Attrs* a = s.attrs()) {
     a->last_ref = by;
+    a->drop_seq = seq;
     if (a->refcount_known) a->refcount--;
   }
 }

@@ -60,6 +60,7 @@ struct Attrs {
   uint64_t last_ts = 0;       // last event naming this lifecycle (vm-bo-leak --idle)
   uint64_t sync_epoch = 0;    // lost-epoch when created/adopted/re-synchronised
   uint64_t gain_seq = 0;      // event seq of the last observed reference gain
+  uint64_t drop_seq = 0;      // event seq of the last observed reference drop (T10 ret 0)
   int32_t refcount = 0;       // last snapshot (never reconstructed: gets are invisible)
   int32_t n_va = 0;           // VAs linked while observed (exact iff n_va_exact)
   uint32_t vm_gen = 0;        // generation of the VM this lifecycle counts against
@@ -195,7 +196,7 @@ class LifecycleTable {
   // T9: unlink: n_va −1 (the put follows as its own event on K612).
   static void t9_unlink(Slot& s);
   // T10 (ret 0) / T13 (iterator put): ref −1.
-  static void t10_ref_drop(Slot& s, const Who& by);
+  static void t10_ref_drop(Slot& s, uint64_t seq, const Who& by);
   // T10 (ret 1), T4 (pre-allocation released), T12 (cleanup), T13: → DESTROYED.
   void destroy(uint64_t addr, Slot& s, const DeathInfo& d, bool observed = true);
   // T11: → ZOMBIE.

@@ -83,6 +83,9 @@ class Model : public LifecycleEvents {
   Tri feat_immediate = Tri::unknown;
   Tri feat_self_locks = Tri::unknown;  // prealloc_self_locks, inferred when absent
   bool put_complete_hdr = false;   // header coverage.put == "complete"
+  // header coverage.put_inlined_in lists drm_gpuva_unlink: its put of va->vm_bo is
+  // inlined (no bo_put event), applied at unlink's exit from the entry's snapshot
+  bool unlink_puts = false;
   bool locks_complete = false;     // header coverage.locks == "complete"
   bool put_coverage_broken = false;  // an obtain returned a vm_bo whose create we missed
 

@@ -42,6 +42,7 @@ struct Frame {
   bool recursion_pending = false;  // gpuva-lock-recursion / deferred-cleanup-resv-held
   bool reported_uaf = false;       // one report per root cause (nested put)
   bool reported_double_put = false;
+  bool nested_put = false;         // va_unlink: a bo_put event on its vm_bo came inside it
 };
 
 enum class LockState : uint8_t { not_held, held };

@@ -90,6 +90,7 @@ bool unlink_entry(Model& m, const Event& e, Task& t, Frame& f);
 bool unmap_ops_entry(Model& m, const Event& e, Task& t, Frame& f);
 bool va_tree_entry(Model& m, const Event& e, Task& t, Frame& f);
 void link_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched);
+void unlink_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched);
 void unlink_defer_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched);
 void va_insert_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched);
 void va_remove_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched);
@@ -145,7 +146,7 @@ GVT_HANDLES(bo_deferred_cleanup, cleanup_entry, cleanup_exit)
 GVT_HANDLES(bo_extobj_add, extobj_entry, extobj_exit)
 GVT_HANDLES(bo_evict, evict_entry, evict_exit)
 GVT_HANDLES(va_link, link_entry, link_exit)
-GVT_HANDLES(va_unlink, unlink_entry, no_exit)
+GVT_HANDLES(va_unlink, unlink_entry, unlink_exit)
 GVT_HANDLES(va_unlink_defer, unlink_entry, unlink_defer_exit)
 GVT_HANDLES(va_insert, va_tree_entry, va_insert_exit)
 GVT_HANDLES(va_remove, va_tree_entry, va_remove_exit)

@@ -14,6 +14,8 @@ bool put_entry(Model& m, const Event& e, Task& t, Frame& f) {
   if (s && !o.vm)
     if (const Destroyed* d = s->dead()) o.vm = d->vm;
   Frame* parent = t.top();
+  // A real put inside an unlink: that unlink's put is this one, not an inlined copy.
+  if (parent && parent->fn == Fn::va_unlink && parent->vm_bo == addr) parent->nested_put = true;
   fill_frame(f, addr, s, o.vm);
   if (e.fn == Fn::bo_put_deferred) rules::mode_mismatch(m, o);
   if (rules::double_put(m, o, f, parent)) {
@@ -62,7 +64,7 @@ void put_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) {
   On o{e, t, addr, s, f.vm ? f.vm : m.event_vm(e, s->attrs())};
   LifeState from = s->life();
   if (!ret_true(e)) {
-    LifecycleTable::t10_ref_drop(*s, m.who(e, t));  // T10 / T13, ret 0
+    LifecycleTable::t10_ref_drop(*s, m.seq, m.who(e, t));  // T10 / T13, ret 0
     m.note(addr, *s, from, "ref -1");
     return;
   }

@@ -32,8 +32,10 @@ void gem_freed_under_gpuva_lock(Model& m, const On& o, const Frame& f) {
     return;
   }
   m.violation(id::gem_freed_under_gpuva_lock, Severity::error, o.e, o.subj(),
-              fmt::format("destroying drm_gpuvm_bo_put dropped the last GEM reference (GEM refcount 1) while "
+              fmt::format("destroying {} dropped the last GEM reference (GEM refcount 1) while "
                           "tid {} ({}) holds that GEM's gpuva.lock: the mutex is freed while held",
+                          o.e.fn == Fn::va_unlink ? "drm_gpuva_unlink (its inlined drm_gpuvm_bo_put)"
+                                                  : "drm_gpuvm_bo_put",
                           o.e.tid, o.e.comm));
 }
 

@@ -134,8 +134,10 @@ void put_final_unlocked(Model& m, const On& o, const Frame& f) {
   if (f.protected_vm == Tri::yes && f.held_vm_resv == Tri::no)
     missing += missing.empty() ? "the VM's dma-resv (RESV_PROTECTED)" : " and the VM's dma-resv (RESV_PROTECTED)";
   m.violation(id::put_final_unlocked, Severity::error, o.e, o.subj(),
-              fmt::format("drm_gpuvm_bo_put dropped the last reference (refcount 1 → destroyed) without {} "
+              fmt::format("{} dropped the last reference (refcount 1 → destroyed) without {} "
                           "held by {}: the vm_bo left the GEM/extobj/evict lists unlocked",
+                          o.e.fn == Fn::va_unlink ? "drm_gpuva_unlink (its inlined drm_gpuvm_bo_put)"
+                                                  : "drm_gpuvm_bo_put",
                           missing, who(o.e)));
 }
 

@@ -126,19 +126,36 @@ void destroy_while_mapped(Model& m, const On& o, const Frame& f) {
                           o.e.fn == Fn::bo_put_deferred ? "zombie" : "freed"));
 }
 
-void destroy_while_mapped_unlink_defer(Model& m, const On& o, const Frame& f) {
+void destroy_while_mapped_at_unlink(Model& m, const On& o, const Frame& f) {
   const Attrs* a = o.attrs();
   if (!a) return;
   if (a->n_va == 0 && a->n_va_exact && !m.uncertain(*a)) return;
   if (a->n_va > 0 && !m.uncertain(*a)) {
-    m.violation(id::destroy_while_mapped, Severity::error, o.e, o.subj(),
-                fmt::format("drm_gpuva_unlink_defer made vm_bo {} a zombie (refcount 1 at entry) while {} other "
-                            "VA(s) are still linked to it: someone put a reference a VA owned",
-                            hex(o.addr), a->n_va));
+    if (o.e.fn == Fn::va_unlink_defer)
+      m.violation(id::destroy_while_mapped, Severity::error, o.e, o.subj(),
+                  fmt::format("drm_gpuva_unlink_defer made vm_bo {} a zombie (refcount 1 at entry) while {} other "
+                              "VA(s) are still linked to it: someone put a reference a VA owned",
+                              hex(o.addr), a->n_va));
+    else
+      m.violation(id::destroy_while_mapped, Severity::error, o.e, o.subj(),
+                  fmt::format("drm_gpuva_unlink (its inlined drm_gpuvm_bo_put) destroyed vm_bo {} (refcount 1 at "
+                              "entry) while {} other VA(s) are still linked to it: someone put a reference a VA "
+                              "owned; those VAs now point to freed memory",
+                              hex(o.addr), a->n_va));
     return;
   }
   m.unknown(id::destroy_while_mapped, Severity::error, o.e, o.subj(),
             "whether other VAs are still linked is not known (links older than the trace or lost events)");
+}
+
+void inlined_put_undecided(Model& m, const On& o, const Frame& f, const char* why) {
+  const std::string because = fmt::format("{}: whether its inlined put dropped the last reference is not known", why);
+  if (f.put_locks_bad || f.put_locks_unknown) m.unknown(id::put_final_unlocked, Severity::error, o.e, o.subj(), because);
+  if (f.gpuva_is_gem_mutex != Tri::no && !(f.bo_refcount_known && f.bo_refcount != 1))
+    m.unknown(id::gem_freed_under_gpuva_lock, Severity::error, o.e, o.subj(), because);
+  const Attrs* a = o.attrs();
+  if (a && !(a->n_va == 0 && a->n_va_exact && !m.uncertain(*a)))
+    m.unknown(id::destroy_while_mapped, Severity::error, o.e, o.subj(), because);
 }
 
 }  // namespace gvt::model::rules

@@ -53,7 +53,12 @@ bool double_put(Model& m, const On& o, Frame& f, const Frame* parent);
 void refcount_saturated(Model& m, const On& o);
 void destroy_while_mapped_prepare(Model& m, const On& o, Frame& f);
 void destroy_while_mapped(Model& m, const On& o, const Frame& f);          // final put / put_deferred
-void destroy_while_mapped_unlink_defer(Model& m, const On& o, const Frame& f);
+// va_unlink_defer → ZOMBIE, or va_unlink's inlined final put: judged on the VA count
+// after the unlink (the entry's list.gpuva still holds the VA being unlinked).
+void destroy_while_mapped_at_unlink(Model& m, const On& o, const Frame& f);
+// va_unlink exit with an inlined put whose finality is unknown (`why`): the rules a
+// final put would trigger answer unknown where their other evidence says they could.
+void inlined_put_undecided(Model& m, const On& o, const Frame& f, const char* why);
 
 // --- stale pointers (use_after_free.cpp) ---
 // true when reported (or unknown): the event operates on a dead generation.
