@@ -84,7 +84,8 @@ constexpr std::array kRules{
         "Hold the gpuva lock and, for protected VMs, the VM resv around any put that may "
         "be the last, or use drm_gpuvm_bo_put_deferred in immediate mode.",
         "drm_gpuvm_bo_put, drm_gpuva_unlink, drm_gpuvm_bo_obtain_prealloc",
-        "Snapshot-only: refcount and held_* at entry, return value at exit."},
+        "Snapshot-only: refcount and held_* at entry, return value at exit (a "
+        "drm_gpuva_unlink with the put inlined, e.g. arm64: the entry's refcount 1)."},
     RuleInfo{
         id::gem_freed_under_gpuva_lock, "error",
         "a destroy dropped the last GEM reference while the caller held a lock inside that GEM",

@@ -217,6 +217,46 @@ ww_mutex_lock(R, ctx), drm_gpuva_remove(va), drm_gpuva_unlink(va) with g not hel
 link-unlocked at the unlink and put-final-unlocked at its nested .part.0(B) -> 1."""
 
 
+@scenario("X3.variant-inlined-unlink-put")
+def x3_inlined_unlink_put():
+    s = Sim("X3.variant-inlined-unlink-put", kernel="6.12.95+deb12-arm64", inlined_unlink_put=True)
+    w = W(s)
+    t = w.t
+    s.vm_init(t, w.vm)
+    va = w.va(0)
+    g1_bind(w, bo_addr(3), va)
+    s.c("-- nouveau-like unbind without the BO lock; the put is inlined into the unlink --")
+    s.lock(t, w.vm.resv, t.ctx)
+    s.va_remove(t, va)
+    h1 = s.unlink(t, va)
+    h2 = s.last("drm_gpuva_unlink", "exit")
+    s.unlock(t, w.vm.resv)
+    s.expect("violation", "link-unlocked", h1, "error")
+    s.expect("violation", "put-final-unlocked", h2, "error")
+    return s, """X3 where drm_gpuvm_bo_put is inlined into drm_gpuva_unlink (GCC's choice on arm64,
+Debian 7.2.12): no nested put event; the header's coverage.put_inlined_in names
+drm_gpuva_unlink, so the model applies its put at the unlink's exit from the refcount
+1 read at its entry: link-unlocked at the unlink's entry, put-final-unlocked at its exit."""
+
+
+@scenario("G1.variant-inlined-unlink-put")
+def g1_inlined_unlink_put():
+    s = Sim("G1.variant-inlined-unlink-put", kernel="6.12.95+deb12-arm64", inlined_unlink_put=True)
+    w = W(s)
+    s.vm_init(w.t, w.vm)
+    va = w.va(0)
+    g1_bind(w, bo_addr(3), va)
+    s.c("-- unbind: the unlink's inlined put destroys B (no event of its own) --")
+    g1_unbind(w, va)
+    s.c("teardown: the driver drops its VM reference, the last one: drm_gpuvm_free")
+    s.vm_put(w.t, w.vm)
+    s.expect_none()
+    return s, """G1 where drm_gpuvm_bo_put is inlined into drm_gpuva_unlink (arm64), then teardown:
+the unlink's put is applied at its exit, so B is destroyed there and drm_gpuvm_free
+finds no live vm_bo of V: silent. (Without the header's put_inlined_in the model would
+keep B alive and report vm-bo-leak-at-vm-destroy at the free: why the key exists.)"""
+
+
 def _x4_world(s):
     return W(s, protected=True, vm_name="panthor", task=Task(1904, "panfrost-bind", cpu=3,
                                                             stack_base=0xffffb6c1c0f2bc00))
