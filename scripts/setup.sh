@@ -38,6 +38,8 @@ pkgs=(
   libelf-dev zlib1g-dev clang llvm
   libclang-rt-dev  # libFuzzer + clang's sanitizer runtimes (.ci/run's fuzz pass); only recommended by clang
   qemu-system-x86 busybox-static cpio kmod xz-utils dwarves
+  debootstrap      # the trixie build root of the 7.2 exerciser modules (tests/vm/build-root.sh)
+  qemu-system-arm  # qemu-system-aarch64: the aarch64 guest (ctest -L vm-arm64)
   man-db dpkg-dev
 )
 bp_pkgs=(libbpf-dev bpftool)
@@ -54,3 +56,6 @@ dpkg --compare-versions "$(dpkg-query -W -f='${Version}' bpftool 2>/dev/null || 
 if ((need_bp)); then
   apt-get install -y -q --no-install-recommends -t bookworm-backports "${bp_pkgs[@]}"
 fi
+# The arm64 cross build and the aarch64 guest (ctest -L vm-arm64): the arm64
+# architecture, crossbuild-essential-arm64, the :arm64 libraries, qemu-user-static.
+"$(dirname "$0")/../tests/arm64/setup-cross.sh"

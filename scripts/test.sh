@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Build and run the whole test suite: unit tests (formats, model, rules, CLI, probe
-# planning) and the VM tests (the real drm_gpuvm.ko in a QEMU guest).
+# planning), the VM tests (the real drm_gpuvm.ko in a QEMU guest: x86 on Debian 6.12
+# and 7.2, aarch64 on Debian's arm64 7.2) and the arm64 cross build they need.
 # Pass ctest options through, e.g. `scripts/test.sh -L unit` for the fast part only.
+# GVT_ARM64_SCENARIOS="g1 double-put ..." runs only those scenarios in the aarch64
+# guest (default: its whole table column).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/build.sh
+./scripts/build.sh -DGVT_ARM64_TESTS=ON "-DGVT_ARM64_SCENARIOS=${GVT_ARM64_SCENARIOS:-}"
 if ! ctest --test-dir build --output-on-failure "$@"; then
   # Guest tests get one more chance, loudly: QEMU's TCG emulation has shown rare
   # one-off guest failures (about one boot in ten here, never twice in a row). A real
@@ -25,3 +28,10 @@ for k in 6.12 7.2; do
     "$judge" --gtest_filter='Stress.*' 2>/dev/null | sed -n "s/^stress/stress ($k guest)/p" || true
   fi
 done
+# The aarch64 guest's cost: boot, tracer attach, the scenarios, tracer stop.
+r=build/tests/vm/results-arm64
+if [[ -r $r/.vm-run/elapsed && -r $r/batch/live.attach_ns ]]; then
+  echo "aarch64 guest: whole run $(cut -d. -f1 "$r/.vm-run/elapsed") s, tracers attached after" \
+    "$(($(cat "$r/batch/live.attach_ns") / 1000000000)) s, $(ls "$r/s" | wc -l) scenarios," \
+    "put coverage $(sed -n 's/^coverage: put=\([a-z]*\).*/\1/p' "$r/dryrun.out")"
+fi

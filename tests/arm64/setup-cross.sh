@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Opt-in (not part of scripts/setup.sh's default run): what an arm64 cross build of
-# gpuvm-trace needs on this Debian 12 x86-64 machine, as root. Idempotent.
+# What an arm64 cross build of gpuvm-trace, and the aarch64 test guest running it,
+# need on this Debian 12 x86-64 machine, as root (scripts/setup.sh runs it). Idempotent.
+# The guest runs the arm64 binary with these :arm64 runtime libraries, seen through
+# the host root it shares (tests/vm/arm64-userland.sh).
 # - Debian multiarch: the arm64 architecture, crossbuild-essential-arm64 and the
 #   :arm64 -dev packages the project links (libbpf from bookworm-backports, as on x86).
 # - libsimdjson-dev is not Multi-Arch: same in bookworm: installing its :arm64 build

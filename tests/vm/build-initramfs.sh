@@ -8,6 +8,8 @@
 # overlay) plus drm, drm_exec and drm_gpuvm, with their dependencies resolved by
 # modinfo. Cached in $GVT_CACHE/initramfs/, keyed by the kernel, the init script,
 # this script and busybox; the second call costs a hash.
+# An arm64 kernel (release ending in -arm64, for the aarch64 guest) gets the arm64
+# busybox-static of arm64-userland.sh's layer instead of the host's.
 set -euo pipefail
 
 die() { echo "build-initramfs.sh: $*" >&2; exit 1; }
@@ -15,10 +17,17 @@ die() { echo "build-initramfs.sh: $*" >&2; exit 1; }
 kver=$1 moddir=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${GVT_CACHE:-/var/cache/gpuvm-trace}
-bb=$(command -v busybox || true)
-[[ -n $bb && -x $bb ]] || die "busybox not found; apt-get install busybox-static"
-file -L "$bb" 2>/dev/null | grep -q 'statically linked' || ldd "$bb" 2>&1 | grep -q 'not a dynamic' \
-  || die "$bb is not static; apt-get install busybox-static"
+if [[ $kver == *-arm64 ]]; then
+  layer=$("$here/arm64-userland.sh") || die "arm64-userland.sh failed (see above)"
+  bb=$layer/usr/bin/busybox
+  bblist() { "$(command -v qemu-aarch64-static || command -v qemu-aarch64)" "$bb" --list; }
+else
+  bb=$(command -v busybox || true)
+  [[ -n $bb && -x $bb ]] || die "busybox not found; apt-get install busybox-static"
+  file -L "$bb" 2>/dev/null | grep -q 'statically linked' || ldd "$bb" 2>&1 | grep -q 'not a dynamic' \
+    || die "$bb is not static; apt-get install busybox-static"
+  bblist() { "$bb" --list; }
+fi
 [[ -d $moddir/kernel ]] || die "no modules in $moddir; run tests/vm/fetch-kernel.sh"
 
 wanted=(netfs 9pnet 9pnet_virtio 9p overlay drm drm_exec drm_gpuvm)
@@ -67,7 +76,7 @@ for n in "${order[@]}"; do
 done
 
 cp "$bb" "$root/bin/busybox"
-for a in $("$bb" --list); do
+for a in $(bblist); do
   [[ $a == busybox ]] || ln -sf busybox "$root/bin/$a"
 done
 install -m 0755 "$here/guest-init.sh" "$root/init"

@@ -11,6 +11,8 @@
 # pahole (package dwarves) for the module's BTF. 7.x: the headers need gcc-14 and
 # glibc >= 2.38, so the build runs in a Debian trixie build root (build-root.sh:
 # debootstrap + linux-headers-<ver>, gcc-14, pahole from trixie-backports; cached).
+# arm64 kernels (GVT_ARCH=arm64, the aarch64 guest): cross-built in that root with
+# ARCH=arm64 and gcc-14-aarch64-linux-gnu against the arm64 headers (build-root.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,8 +48,10 @@ mkdir -p "$dst"
 (cd "$src" && cp --parents "${files[@]}" "$dst/")
 if [[ -n ${KBUILDROOT:-} ]]; then
   broot=$("$here/build-root.sh" "$KVER" "${KPKGVER:-}") || die "the $KBUILDROOT build root for $KVER is not available (see above)"
-  build=("$here/run-in-root.sh" "$broot" --bind "$dst" make -C "/usr/src/linux-headers-$KVER" M="$dst" modules)
-  where="make -C /usr/src/linux-headers-$KVER M=$dst modules (in the build root $broot)"
+  xarch=()
+  [[ ${KARCH:-amd64} == amd64 ]] || xarch=(ARCH="$KARCH")
+  build=("$here/run-in-root.sh" "$broot" --bind "$dst" make -C "/usr/src/linux-headers-$KVER" M="$dst" "${xarch[@]}" modules)
+  where="make -C /usr/src/linux-headers-$KVER M=$dst ${xarch[*]} modules (in the build root $broot)"
 else
   build=(make -C "$KDIR" M="$dst" modules)
   where="make -C $KDIR M=$dst modules"

@@ -11,6 +11,12 @@
 # gcc-14 pahole` (~1 min). Later calls for the same KVER cost a stamp check; another
 # KVER only adds its headers. The headers then live at /usr/src/linux-headers-KVER
 # inside the root; run-in-root.sh executes commands there.
+# An arm64 KVER (the aarch64 guest's kernel) is cross-built: the root gets the amd64
+# linux-kbuild-<base> (kbuild's host programs run on this machine; the arm64 package's
+# would not) and gcc-14-aarch64-linux-gnu (the compiler the headers name), and the
+# arm64 headers, which apt cannot install into an amd64 root, are copied from the
+# tree fetch-kernel.sh extracted ($GVT_CACHE/kernel/KVER), their Makefile pointed
+# back at the root's /usr/src. Build with ARCH=arm64 (build-module.sh).
 set -euo pipefail
 
 die() { echo "build-root.sh: $*" >&2; exit 1; }
@@ -62,13 +68,34 @@ fi
 
 pkg=linux-headers-$kver
 [[ -n $pkgver ]] && pkg="$pkg=$pkgver"
-echo "build-root.sh: installing $pkg make gcc-14 pahole in $root" >&2
+extra=''
+if [[ $kver == *-arm64 ]]; then
+  kbase=${kver%-arm64}
+  pkg=linux-kbuild-$kbase
+  [[ -n $pkgver ]] && pkg="$pkg=$pkgver"
+  extra=gcc-14-aarch64-linux-gnu
+  src=$CACHE/kernel/$kver/usr/src
+  [[ -e $src/linux-headers-$kver/Makefile ]] || die "no fetched headers in $src (run fetch-kernel.sh with GVT_ARCH=arm64 first)"
+fi
+echo "build-root.sh: installing $pkg make gcc-14 pahole $extra in $root" >&2
 if ! "$here/run-in-root.sh" "$root" sh -c "
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q && apt-get install -y -q --no-install-recommends -t $dist-backports '$pkg' make gcc-14 pahole
+  apt-get update -q && apt-get install -y -q --no-install-recommends -t $dist-backports '$pkg' make gcc-14 pahole $extra
   apt-get clean" >> "$log" 2>&1; then
   tail -n 20 "$log" >&2
   die "installing the headers of $kver in the build root failed; log: $log"
+fi
+if [[ $kver == *-arm64 ]]; then
+  for d in "linux-headers-$kbase-common" "linux-headers-$kver"; do
+    [[ $d == *-common && -e $root/usr/src/$d/Makefile ]] && continue  # arch-independent, maybe there
+    rm -rf "$root/usr/src/$d.tmp"
+    cp -a "$src/$d" "$root/usr/src/$d.tmp" || die "cannot copy $src/$d into the build root"
+    rm -rf "$root/usr/src/$d"; mv "$root/usr/src/$d.tmp" "$root/usr/src/$d"
+  done
+  sed -i -e "s|^include .*/usr/src/|include /usr/src/|" -e "s|^KBUILD_OUTPUT=.*/usr/src/|KBUILD_OUTPUT=/usr/src/|" \
+    "$root/usr/src/linux-headers-$kver/Makefile"
+  [[ -x $root/usr/src/linux-headers-$kver/scripts/basic/fixdep ]] \
+    || die "the arm64 headers' scripts/ does not resolve to the root's linux-kbuild-$kbase"
 fi
 [[ -e $root/usr/src/linux-headers-$kver/Makefile ]] || die "no /usr/src/linux-headers-$kver in the build root after installing it"
 touch "$root/.gvt-complete" "$stamp"

@@ -8,6 +8,10 @@
 #   unset                      the newest 6.12.*+deb12-amd64 of bookworm-backports (default)
 #   a series, e.g. 7.2 / 6.12  the newest <series>.*+debNN-amd64 of the suites below
 #   a release, e.g. 7.2.12+deb13-amd64   exactly that one
+# Architecture (GVT_ARCH): amd64 (default; also x86_64) or arm64 (also aarch64): the
+#   kernel of that Debian architecture, e.g. GVT_ARCH=arm64 GVT_KVER=7.2 picks
+#   7.2.*+deb13-arm64 for the aarch64 guest. Its linux-kbuild (host tools that run on
+#   the build machine) comes as amd64 into the build root instead (build-root.sh).
 # Suites: +deb12 kernels come from bookworm-backports through the host's own apt
 # (scripts/setup.sh adds that source); +deb13 from trixie-backports and +deb14 from
 # sid, both through a private apt configuration under $GVT_CACHE/apt/<suite>/
@@ -32,6 +36,7 @@
 #   KBUILDROOT  empty when the host's compiler builds modules for it; otherwise the
 #            Debian release whose build root must (build-module.sh: trixie; the 7.x
 #            headers need gcc-14 and glibc >= 2.38, which bookworm lacks)
+#   KARCH    Debian architecture of the kernel (amd64, arm64)
 set -euo pipefail
 
 die() { echo "fetch-kernel.sh: $*" >&2; exit 1; }
@@ -41,6 +46,11 @@ FALLBACK_KVER=6.12.95+deb12-amd64
 DEFAULT_SERIES=6.12
 CACHE=${GVT_CACHE:-/var/cache/gpuvm-trace}
 mirror_default=http://deb.debian.org/debian
+case ${GVT_ARCH:-amd64} in
+  amd64|x86_64) arch=amd64 ;;
+  arm64|aarch64) arch=arm64 FALLBACK_KVER=6.12.95+deb12-arm64 ;;
+  *) echo "fetch-kernel.sh: GVT_ARCH='$GVT_ARCH' is not amd64 or arm64" >&2; exit 1 ;;
+esac
 
 mkdir -p "$CACHE/kernel" "$CACHE/debs" || die "cannot create cache $CACHE; set GVT_CACHE to a writable directory"
 
@@ -48,14 +58,15 @@ req=${GVT_KVER:-$DEFAULT_SERIES}
 series='' kver=''
 if [[ $req =~ ^[0-9]+\.[0-9]+$ ]]; then
   series=$req
-elif [[ $req =~ ^([0-9]+\.[0-9]+)\.[0-9]+\+deb[0-9]+-amd64$ ]]; then
+elif [[ $req =~ ^([0-9]+\.[0-9]+)\.[0-9]+\+deb[0-9]+-$arch$ ]]; then
   kver=$req series=${BASH_REMATCH[1]}
 else
-  die "GVT_KVER='$req' is neither a series (e.g. 7.2) nor a Debian amd64 release (e.g. 7.2.12+deb13-amd64)"
+  die "GVT_KVER='$req' is neither a series (e.g. 7.2) nor a Debian $arch release (e.g. 7.2.12+deb13-$arch)"
 fi
 # The choice per series is remembered; 6.12 keeps the historical file name.
 cur_file=$CACHE/kernel/.current
 [[ $series == "$DEFAULT_SERIES" ]] || cur_file=$CACHE/kernel/.current-$series
+[[ $arch == amd64 ]] || cur_file=$CACHE/kernel/.current-$series-$arch
 
 emit() {
   local kver=$1 root=$CACHE/kernel/$1 meta
@@ -72,9 +83,9 @@ emit() {
     *+deb13-*) : "${suite:=trixie-backports}"; buildroot=trixie ;;
     *) : "${suite:=sid}"; buildroot=trixie ;;
   esac
-  printf 'KVER=%q\nKROOT=%q\nKDIR=%q\nVMLINUZ=%q\nMODDIR=%q\nKSUITE=%q\nKPKGVER=%q\nKBUILDROOT=%q\n' \
+  printf 'KVER=%q\nKROOT=%q\nKDIR=%q\nVMLINUZ=%q\nMODDIR=%q\nKSUITE=%q\nKPKGVER=%q\nKBUILDROOT=%q\nKARCH=%q\n' \
     "$kver" "$root" "$root/usr/src/linux-headers-$kver" "$vmlinuz" "$moddir" \
-    "$suite" "$pkgver" "$buildroot"
+    "$suite" "$pkgver" "$buildroot" "$arch"
 }
 
 # Fast path: a pinned or previously fetched version needs no apt at all.
@@ -113,6 +124,7 @@ suite_setup() {   # suite -> apt_opts for apt-get/apt-cache
     return 0
   fi
   local d=$CACHE/apt/$suite
+  [[ $arch == amd64 ]] || d=$CACHE/apt/$suite-$arch
   mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/preferences.d"
   [[ -e $d/status ]] || : > "$d/status"
   echo "deb [signed-by=$keyring] $mirror $suite main" > "$d/sources.list.new"
@@ -121,7 +133,7 @@ suite_setup() {   # suite -> apt_opts for apt-get/apt-cache
   apt_opts=(-o "Dir::Etc::sourcelist=$d/sources.list" -o "Dir::Etc::sourceparts=-"
     -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o "Dir::State::status=$d/status"
     -o "Dir::Etc::preferencesparts=$d/preferences.d" -o "Dir::Etc::preferences=$d/preferences"
-    -o "APT::Architecture=amd64" -o "Acquire::Languages=none")
+    -o "APT::Architecture=$arch" -o "Acquire::Languages=none")
 }
 suite_update() {  # refresh the suite's metadata (private lists: at most hourly unless forced)
   local suite=$1 force=${2:-0}
@@ -129,6 +141,7 @@ suite_update() {  # refresh the suite's metadata (private lists: at most hourly 
     apt-get update -qq >/dev/null 2>&1 || true; return 0
   fi
   local d=$CACHE/apt/$suite
+  [[ $arch == amd64 ]] || d=$CACHE/apt/$suite-$arch
   if ((force)) || [[ ! -e $d/.updated || -n $(find "$d/.updated" -mmin +60 2>/dev/null) ]]; then
     if apt-get "${apt_opts[@]}" update -qq > "$d/update.log" 2>&1; then
       touch "$d/.updated"
@@ -152,7 +165,7 @@ suite_for_suffix() {
 }
 newest_in_suite() {   # series suite suffix -> newest release of the series, or fail
   local p s=${1//./\\.}
-  for p in $(apt-cache "${apt_opts[@]}" search --names-only "^linux-image-$s\\.[0-9]+\\+$3-amd64\$" 2>/dev/null \
+  for p in $(apt-cache "${apt_opts[@]}" search --names-only "^linux-image-$s\\.[0-9]+\\+$3-$arch\$" 2>/dev/null \
              | awk '{print $1}' | sort -rV); do
     if [[ -n $(suite_version "$p" "$2") ]]; then echo "${p#linux-image-}"; return 0; fi
   done
@@ -183,7 +196,7 @@ if [[ -z $kver ]]; then
       echo "fetch-kernel.sh: no $series image found in the Debian suites; keeping the cached $prev" >&2
       touch "$cur_file"; emit "$prev"; exit 0
     else
-      die "no linux-image-$series.*-amd64 found in bookworm-backports, trixie-backports or sid (network/mirror?)"
+      die "no linux-image-$series.*-$arch found in bookworm-backports, trixie-backports or sid (network/mirror?)"
     fi
   fi
 else
@@ -212,7 +225,7 @@ fallback_or_die() {
   die "$*"
 }
 
-base=${kver%-amd64}                 # 6.12.95+deb12
+base=${kver%-"$arch"}               # 6.12.95+deb12
 # 7.x: linux-image-<rel> is a meta package over linux-binary-<rel> (vmlinuz) and
 # linux-modules-<rel>; 6.12: the image package holds both.
 v=$(suite_version "linux-binary-$kver" "$suite")
@@ -237,11 +250,11 @@ for p in "${pkgs[@]}"; do
   [[ -n $v ]] || fallback_or_die "package $p not in $suite; run 'apt-get update' or pin another GVT_KVER"
   [[ -n $pkgver ]] || pkgver=$v
   # apt-get download names files with the epoch's ':' escaped as %3a.
-  f=$(ls "$CACHE/debs/${p}_${v/:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+  f=$(ls "$CACHE/debs/${p}_${v/:/%3a}_"{"$arch",all}.deb 2>/dev/null | head -n1 || true)
   if [[ -z $f ]]; then
     (cd "$CACHE/debs" && apt-get "${apt_opts[@]}" download -qq "$p=$v" >"$CACHE/debs/.download.log" 2>&1) \
       || fallback_or_die "apt-get download $p=$v failed (network/mirror?); see $CACHE/debs/.download.log"
-    f=$(ls "$CACHE/debs/${p}_${v/:/%3a}_"*.deb 2>/dev/null | head -n1 || true)
+    f=$(ls "$CACHE/debs/${p}_${v/:/%3a}_"{"$arch",all}.deb 2>/dev/null | head -n1 || true)
     [[ -n $f ]] || die "apt-get download $p=$v produced no .deb in $CACHE/debs"
   fi
   debs+=("$f")

@@ -32,7 +32,16 @@ outpath=$(cat /out/.vm-run/outpath)
 mount -t tmpfs -o mode=0755 tmpfs /rw
 mkdir -p /rw/upper /rw/work
 # The host's /tmp stays visible (scratch builds live there); writes to it stay in the guest.
-if ! mount -t overlay -o "lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work" overlay /root 2>/dev/null; then
+lower=/lower
+if [ "$(uname -m)" = aarch64 ]; then
+  # The aarch64 guest: the host's programs are x86; the arm64 userland layer
+  # (arm64-userland.sh, 9p tag ulayer) goes on top, so the usual paths run arm64 ones.
+  mkdir -p /ulayer
+  mount -t 9p -o "$p9,ro" ulayer /ulayer || fail "cannot mount the arm64 userland share (9p tag ulayer)"
+  lower=/ulayer:/lower
+fi
+if ! mount -t overlay -o "lowerdir=$lower,upperdir=/rw/upper,workdir=/rw/work" overlay /root 2>/dev/null; then
+  [ "$lower" = /lower ] || fail "overlay of the arm64 userland over the host root failed"
   say "overlay failed; read-only root with tmpfs on /tmp and /var/tmp"
   mount --bind /lower /root
   for d in /tmp /var/tmp; do mount -t tmpfs tmpfs "/root$d" || fail "tmpfs on $d"; done

@@ -11,6 +11,7 @@ fail() { echo "harness-selftest: $*" >&2; tail -n 60 "$out/console.log" >&2 2>/d
 check='
 set -e
 test "$(uname -r)" = "$GVT_KVER"
+case ${GVT_ARCH:-amd64} in arm64) test "$(uname -m)" = aarch64 ;; *) test "$(uname -m)" = x86_64 ;; esac
 test "$(pwd)" = "$GVT_REPO"
 for m in drm drm_exec drm_gpuvm; do grep -q "^$m " /proc/modules; done
 grep -Eq "^drm_gpuvm_bo_put(\.part\.0)? \[drm_gpuvm\]" /sys/kernel/tracing/available_filter_functions

@@ -32,6 +32,13 @@
 # or 7.2) or an exact Debian release, fetched from the suite that carries it (see
 # fetch-kernel.sh; 7.x modules build in a trixie build root, build-module.sh);
 # GVT_EXERCISER_SRC builds another module tree instead of tests/vm/exerciser/.
+# GVT_ARCH=arm64 boots the aarch64 guest instead: qemu-system-aarch64 -M virt -cpu max
+# (TCG), Debian's arm64 kernel of the GVT_KVER series (fetch-kernel.sh), the exerciser
+# cross-built for it (build-module.sh), and the host root with the arm64 userland
+# layer of arm64-userland.sh (busybox, bash, coreutils, ...) stacked over it, so
+# /bin/sh, bash and the usual tools are arm64 programs and an arm64 gpuvm-trace runs
+# with the host's multiarch :arm64 libraries. The COMMAND must then name arm64
+# programs (e.g. the cross build's gpuvm-trace); the default is GVT_ARCH=amd64.
 # Cost: a boot to the command takes about 4 s (6.12) / 12 s (7.2) of an idle 2-core
 # machine (TCG).
 set -euo pipefail
@@ -55,11 +62,21 @@ done
 [[ $# -eq 1 && -n $1 ]] || die "give exactly one COMMAND after -- (quote it)"
 cmd=$1
 
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found; run scripts/setup.sh"
+case ${GVT_ARCH:-amd64} in
+  amd64|x86_64) arch=amd64 qemu_bin=qemu-system-x86_64 ;;
+  arm64|aarch64) arch=arm64 qemu_bin=qemu-system-aarch64 ;;
+  *) die "GVT_ARCH='$GVT_ARCH' is not amd64 or arm64" ;;
+esac
+command -v $qemu_bin >/dev/null || die "$qemu_bin not found; run scripts/setup.sh"
 [[ $(id -u) -eq 0 ]] || die "must run as root (the 9p share exports / with the host's permissions)"
 
 kenv=$("$here/fetch-kernel.sh") || die "fetch-kernel.sh failed (see above)"
 eval "$kenv"
+[[ ${KARCH:-amd64} == "$arch" ]] || die "fetch-kernel.sh gave a ${KARCH:-amd64} kernel for GVT_ARCH=$arch"
+ulayer=''
+if [[ $arch == arm64 ]]; then
+  ulayer=$("$here/arm64-userland.sh") || die "arm64-userland.sh failed (see above)"
+fi
 initrd=$("$here/build-initramfs.sh" "$KVER" "$MODDIR") || die "build-initramfs.sh failed (see above)"
 
 ko=
@@ -87,6 +104,7 @@ echo "$out" > "$job/outpath"
 {
   echo "export GVT_KVER=$(printf %q "$KVER") GVT_EXERCISER_KO=$(printf %q "$ko")"
   echo "export GVT_OUT=$(printf %q "$out") GVT_REPO=$(printf %q "$repo")"
+  [[ $arch == amd64 ]] || echo "export GVT_ARCH=$arch"
   echo "export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TERM=${TERM:-dumb}"
   echo "cd $(printf %q "$repo") || exit 125"
   printf '%s\n' "$cmd"
@@ -105,6 +123,20 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m "$mem"
   -append "console=ttyS0 quiet panic=-1 oops=none no_timer_check"
   -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
   -virtfs "local,path=$out,mount_tag=gvtout,security_model=none,multidevs=remap")
+if [[ $arch == arm64 ]]; then
+  # -M virt: the generic board (PL011 console on ttyAMA0, virtio over PCI).
+  # pauth-impdef=on: -cpu max keeps pointer authentication (the kernel uses it), but
+  # with QEMU's cheap implementation-defined algorithm instead of the architected
+  # QARMA one, whose emulation makes TCG several times slower on every function
+  # return of a PAC-built kernel.
+  qemu=(qemu-system-aarch64 -M virt -accel tcg,thread=single -cpu max,pauth-impdef=on -smp 2 -m "$mem"
+    -nographic -no-reboot -nodefaults -serial stdio -monitor none
+    -kernel "$VMLINUZ" -initrd "$initrd"
+    -append "console=ttyAMA0 quiet panic=-1 oops=none"
+    -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
+    -virtfs "local,path=$out,mount_tag=gvtout,security_model=none,multidevs=remap"
+    -virtfs "local,path=$ulayer,mount_tag=ulayer,security_model=none,readonly=on,multidevs=remap")
+fi
 
 start=$(date +%s.%N)
 set +e

@@ -87,6 +87,86 @@ std::string print_counts(const FindingCounts& c) {
   return s;
 }
 
+// The guest architecture of these results (the aarch64 set defines it).
+#ifdef GVT_VM_ARCH
+constexpr std::string_view kArch = GVT_VM_ARCH;
+#else
+constexpr std::string_view kArch = "amd64";
+#endif
+
+// "complete" or "partial" from the guest's `live --dry-run` ("" if it never ran).
+std::string guest_put_coverage() {
+  auto out = slurp(results_dir() / "dryrun.out");
+  if (!out) return "";
+  const std::string tag = "coverage: put=";
+  size_t p = out->find(tag);
+  if (p == std::string::npos) return "";
+  p += tag.size();
+  return out->substr(p, out->find_first_of(" \n", p) - p);
+}
+
+std::string rule_of(const std::string& key) { return key.substr(0, key.find(':')); }
+std::string kind_of(const std::string& key) {
+  size_t a = key.find(':');
+  return key.substr(a + 1, key.find(':', a + 1) - a - 1);
+}
+
+// Rules whose verdict needs every final vm_bo put observed (rule_catalog.cpp: "complete
+// put coverage"), and put-final-unlocked, whose put may be the one the kernel inlined
+// where no probe sees it (arm64 7.2: drm_gpuvm_bo_put inlined into drm_gpuva_unlink).
+bool needs_complete_puts(const std::string& rule) {
+  static const std::set<std::string> r{"double-put", "use-after-free", "duplicate-vm-bo",
+                                       "vm-bo-leak-at-vm-destroy", "deferred-never-cleaned",
+                                       "put-final-unlocked"};
+  return r.count(rule) != 0;
+}
+
+// Where the guest's tracer says put coverage is partial (the aarch64 guest until the
+// inlined put is modelled), the table's findings cannot all be proven. What must still
+// hold: never a violation the table does not expect (zero false positives); every
+// finding of a rule that does not need the puts exactly as in the table; a put-dependent
+// finding reported as in the table, or as "unknown", or missed (its put was not seen);
+// an unknown only from a put-dependent rule. Returns the failures ("" = fine).
+std::string check_under_partial_puts(const FindingCounts& got, const FindingCounts& want) {
+  std::string bad;
+  for (const auto& [k, n] : got) {
+    const std::string rule = rule_of(k), kind = kind_of(k);
+    auto w = want.find(k);
+    const int expected = w == want.end() ? 0 : w->second;
+    if (kind == "violation" && n > expected)
+      bad += "  reported " + k + " x" + std::to_string(n) + ", the table expects x" + std::to_string(expected) +
+             ": a violation the kernel did not commit\n";
+    if (kind != "violation" && expected == 0 && !needs_complete_puts(rule))
+      bad += "  reported " + k + " x" + std::to_string(n) + ": only put-dependent rules may answer unknown here\n";
+  }
+  for (const auto& [k, n] : want) {
+    const std::string rule = rule_of(k);
+    auto g = got.find(k);
+    const int reported = g == got.end() ? 0 : g->second;
+    if (!needs_complete_puts(rule) && reported != n)
+      bad += "  " + k + ": the table expects x" + std::to_string(n) + ", reported x" + std::to_string(reported) +
+             " (this rule does not depend on put coverage)\n";
+  }
+  return bad;
+}
+
+// The table's findings, exactly; on the aarch64 guest with partial put coverage, the
+// weaker but still strict check above (said in the failure and on stdout).
+void expect_table(const FindingCounts& mine, const FindingCounts& want, const std::string& what,
+                  const std::string& detail) {
+  if (kArch == "arm64" && guest_put_coverage() == "partial") {
+    const std::string bad = check_under_partial_puts(mine, want);
+    EXPECT_EQ(bad, "") << what << " with put coverage partial (live --dry-run in the guest) reported\n"
+                       << print_counts(mine) << "table:\n" << print_counts(want) << detail;
+    if (mine != want && bad.empty())
+      std::cout << what << ": put coverage partial: table\n" << print_counts(want) << "reported\n"
+                << print_counts(mine);
+    return;
+  }
+  EXPECT_EQ(mine, want) << what << " reported\n" << print_counts(mine) << "but scenarios.tsv expects\n"
+                        << print_counts(want) << detail;
+}
+
 // Name of the scenario's kernel-side step that runs while the tracer is attached.
 std::string traced_step(const std::string& s) { return s == "midflight" ? "midflight-finish" : s; }
 
@@ -136,10 +216,8 @@ TEST_P(ScenarioTest, LiveReportsExactlyTheTable) {
   ASSERT_TRUE(got.error.empty()) << got.error;
   EXPECT_TRUE(got.has_summary) << "live printed no summary line after SIGINT";
   const FindingCounts mine = scenario_counts(got);
-  EXPECT_EQ(mine, GetParam().expected)
-      << "scenario " << GetParam().name << ": live -f json reported\n"
-      << print_counts(mine) << "but scenarios.tsv expects\n" << print_counts(GetParam().expected)
-      << "live.json:\n" << tail(session() / "live.json") << "\nlive.err:\n" << tail(session() / "live.err");
+  expect_table(mine, GetParam().expected, "scenario " + GetParam().name + ": live -f json",
+               "live.json:\n" + tail(session() / "live.json") + "\nlive.err:\n" + tail(session() / "live.err"));
 }
 
 TEST_P(ScenarioTest, RecordThenLintMatchesTable) {
@@ -154,10 +232,8 @@ TEST_P(ScenarioTest, RecordThenLintMatchesTable) {
   ASSERT_TRUE(got.error.empty()) << got.error;
   EXPECT_TRUE(got.has_summary) << "lint printed no summary line";
   const FindingCounts mine = scenario_counts(got);
-  EXPECT_EQ(mine, GetParam().expected)
-      << "scenario " << GetParam().name << ": record + lint -f json reported\n"
-      << print_counts(mine) << "but scenarios.tsv expects\n" << print_counts(GetParam().expected)
-      << "lint.err:\n" << tail(session() / "lint.err");
+  expect_table(mine, GetParam().expected, "scenario " + GetParam().name + ": record + lint -f json",
+               "lint.err:\n" + tail(session() / "lint.err"));
   // The same exit status as live: both apply lint's rule (findings at/above error).
   const std::string live_rc = status_of(session() / "live.rc");
   if (live_rc == "0" || live_rc == "1") {
@@ -198,6 +274,33 @@ TEST_P(ScenarioTest, HistoryFindingsQuoteCreationAndDestructionStacks) {
     }
   }
 }
+
+#ifdef GVT_VM_ARCH
+// Every finding of the scenario, live and via record + lint, carries a symbolized kernel
+// stack that reaches the exerciser's own code (the function that made the call).
+TEST_P(ScenarioTest, EveryFindingHasAStackNamingTheExerciser) {
+  gvt::vmtest::Window w;
+  const bool windowed = batch_mode() && gvt::vmtest::read_window(dir() / "window", w);
+  for (const char* file : {"live.json", "lint.json"}) {
+    auto got = gvt::vmtest::read_findings(session() / file);
+    if (!got.error.empty()) continue;  // the exact-findings tests report that
+    for (const auto& e : got.entries) {
+      if (windowed && !(e.has_ts && w.contains(e.ts))) continue;
+      simdjson::dom::parser parser;
+      simdjson::dom::element o;
+      ASSERT_EQ(parser.parse(e.line).get(o), simdjson::SUCCESS) << e.line;
+      simdjson::dom::array frames;
+      ASSERT_EQ(o["stack"].get(frames), simdjson::SUCCESS) << file << ": finding without a stack: " << e.line;
+      bool named = false;
+      for (simdjson::dom::element fr : frames) {
+        std::string_view t;
+        named |= fr.get(t) == simdjson::SUCCESS && t.find("[gpuvm_exerciser]") != std::string_view::npos;
+      }
+      EXPECT_TRUE(named) << file << ": the stack does not name an exerciser function: " << e.line;
+    }
+  }
+}
+#endif
 
 TEST_P(ScenarioTest, KernelRanScenarioWithoutOops) {
   auto dmesg = slurp(dir() / "dmesg.txt");
@@ -327,6 +430,41 @@ TEST(Guest, DryRunShowsTheKernelsProbePlan) {
     EXPECT_NE(out->find(fn), std::string::npos) << "plan for " << kseries() << " lacks " << fn << ":\n" << *out;
   }
 }
+
+#ifdef GVT_VM_ARCH
+// The aarch64 guest ran the arm64 build on Debian's arm64 kernel.
+TEST(Arm64, DryRunRanOnTheArm64Kernel) {
+  auto out = slurp(results_dir() / "dryrun.out");
+  ASSERT_TRUE(out) << "live --dry-run never ran";
+  EXPECT_NE(out->find("probe plan for kernel " + kseries()), std::string::npos) << *out;
+  EXPECT_NE(out->find("-arm64: GPUVM module drm_gpuvm"), std::string::npos) << *out;
+}
+
+// The put line of the plan gives the analysis' reasons: the one-line verdict and the
+// code evidence it rests on, from the guest's own drm_gpuvm.ko.
+TEST(Arm64, DryRunPutLineCarriesTheAnalysisReasons) {
+  auto out = slurp(results_dir() / "dryrun.out");
+  ASSERT_TRUE(out) << "live --dry-run never ran";
+  EXPECT_NE(guest_put_coverage(), "") << *out;
+  size_t p = out->find("\nput coverage: ");
+  ASSERT_NE(p, std::string::npos) << "no 'put coverage: <reason>' line:\n" << *out;
+  const std::string reason = out->substr(p + 15, out->find('\n', p + 1) - p - 15);
+  EXPECT_GT(reason.size(), 20u) << "put coverage reason too short: '" << reason << "'";
+  EXPECT_NE(reason.find("drm_gpuvm_bo_put"), std::string::npos) << reason;
+  EXPECT_NE(out->find("\n  evidence: "), std::string::npos) << "no evidence lines:\n" << *out;
+  EXPECT_NE(out->find("\n  evidence: vm_bo refcount at offset"), std::string::npos) << *out;
+  EXPECT_NE(out->find("code analysis of /lib/modules/"), std::string::npos) << *out;
+  EXPECT_NE(out->find("drm_gpuvm.ko"), std::string::npos) << *out;
+}
+
+// Issue 12: `--dry-run` in the aarch64 guest says put=complete (the put GCC inlined into
+// drm_gpuva_unlink on arm64 accounted for). Fails while it says partial.
+TEST(Arm64, DryRunSaysPutComplete) {
+  auto out = slurp(results_dir() / "dryrun.out");
+  ASSERT_TRUE(out) << "live --dry-run never ran";
+  EXPECT_EQ(guest_put_coverage(), "complete") << *out;
+}
+#endif
 
 TEST(Stress, NoLostEventsAndSlowdownPrinted) {
   bool listed = false;
