@@ -256,6 +256,8 @@ TEST_P(ScenarioTest, HistoryFindingsQuoteCreationAndDestructionStacks) {
       simdjson::dom::element o;
       ASSERT_EQ(parser.parse(e.line).get(o), simdjson::SUCCESS) << e.line;
       for (const char* who : {"created", "destroyed"}) {
+        // With partial put coverage the destruction may not be proven (arm64 7.2 today).
+        if (std::string_view(who) == "destroyed" && kArch == "arm64" && guest_put_coverage() == "partial") continue;
         simdjson::dom::element w2;
         ASSERT_EQ(o[who].get(w2), simdjson::SUCCESS) << file << ": no '" << who << "' in " << e.line;
         uint64_t tid = 0;
@@ -289,6 +291,11 @@ TEST_P(ScenarioTest, EveryFindingHasAStackNamingTheExerciser) {
       simdjson::dom::parser parser;
       simdjson::dom::element o;
       ASSERT_EQ(parser.parse(e.line).get(o), simdjson::SUCCESS) << e.line;
+      // Findings raised at a lock call carry no stack under the default --stacks=needed
+      // (lock events are not unwound), on x86 as on arm64: see README Limits.
+      std::string_view fn;
+      if (o["fn"].get(fn) == simdjson::SUCCESS && (fn.starts_with("ww_mutex_") || fn.starts_with("mutex_")))
+        continue;
       simdjson::dom::array frames;
       ASSERT_EQ(o["stack"].get(frames), simdjson::SUCCESS) << file << ": finding without a stack: " << e.line;
       bool named = false;
@@ -382,6 +389,20 @@ TEST(Guest, RedactedRecordedTraceLintsToTheSameFindings) {
   auto lp = host_run("lint --info -f json '" + plain.string() + "'");
   auto lr = host_run("lint --info -f json '" + red.string() + "'");
   ASSERT_TRUE(lp && lr);
+  if (kArch == "arm64" && guest_put_coverage() == "partial") {
+    // Partial put coverage: an "unknown" vm-bo-leak-at-vm-destroy quotes one of the
+    // possibly live vm_bos, picked in hash-table (address) order, so which one differs
+    // once addresses are redacted. Compare the other findings.
+    auto drop_unknown = [](const std::string& t) {
+      std::string r;
+      std::istringstream in(t);
+      for (std::string l; std::getline(in, l);)
+        if (l.find("\"type\":\"unknown\"") == std::string::npos) r += l + "\n";
+      return r;
+    };
+    *lp = drop_unknown(*lp);
+    *lr = drop_unknown(*lr);
+  }
   EXPECT_NE(lp->find("\"type\":\"violation\""), std::string::npos) << "the guest trace should have findings";
   EXPECT_EQ(gvt::test::same_findings_modulo_addresses(*lp, *lr, false), "");
   auto redacted = slurp(red);
@@ -450,8 +471,9 @@ TEST(Arm64, DryRunPutLineCarriesTheAnalysisReasons) {
   ASSERT_NE(p, std::string::npos) << "no 'put coverage: <reason>' line:\n" << *out;
   const std::string reason = out->substr(p + 15, out->find('\n', p + 1) - p - 15);
   EXPECT_GT(reason.size(), 20u) << "put coverage reason too short: '" << reason << "'";
-  EXPECT_NE(reason.find("drm_gpuvm_bo_put"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("drm_gpuv"), std::string::npos) << "the reason names no GPUVM function: " << reason;
   EXPECT_NE(out->find("\n  evidence: "), std::string::npos) << "no evidence lines:\n" << *out;
+  EXPECT_NE(out->find("\n  evidence: final put in drm_gpuvm_bo_put"), std::string::npos) << *out;
   EXPECT_NE(out->find("\n  evidence: vm_bo refcount at offset"), std::string::npos) << *out;
   EXPECT_NE(out->find("code analysis of /lib/modules/"), std::string::npos) << *out;
   EXPECT_NE(out->find("drm_gpuvm.ko"), std::string::npos) << *out;
