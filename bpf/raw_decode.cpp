@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "bpf/raw_decode.h"
 
+#include <bit>
 #include <cstddef>
 #include <cstring>
 
@@ -80,20 +81,32 @@ RawStatus RawDecoder::decode(const void* data, size_t size, RawEvent& out) {
   if (h.size < GVT_RAW_EVENT_HEAD_SIZE || h.size > size || h.size > sizeof(gvt_raw_event))
     return RawStatus::bad_size;
 
-  // Copied (a ring-buffer sample is only 8-byte aligned, a caller's buffer maybe not
-  // at all); the part past h.size stays zero.
-  gvt_raw_event r{};
-  std::memcpy(&r, data, h.size);
-  if (r.fn == 0 || r.fn >= GVT_FN_COUNT_ || r.phase > GVT_PH_EXIT || r.ret_kind > GVT_RET_INT)
-    return RawStatus::bad_field;
+  // Read in place, field by field (a ring-buffer sample is only 8-byte aligned, a
+  // caller's buffer maybe not at all, hence memcpy): copying the whole ~400-byte
+  // record into a zeroed struct first was a fifth of the live consumer's time under
+  // TCG. Every read below lies inside h.size, checked before it.
+  const auto* p = static_cast<const unsigned char*>(data);
+  auto at = [p](size_t off, auto& x) { std::memcpy(&x, p + off, sizeof x); };
+  uint8_t fn = 0, phase = 0, ret_kind = 0, probe = 0;
+  int32_t stack_id = -1;
+  uint32_t present_raw = 0, small = 0;
+  at(offsetof(gvt_raw_event, fn), fn);
+  at(offsetof(gvt_raw_event, phase), phase);
+  at(offsetof(gvt_raw_event, ret_kind), ret_kind);
+  at(offsetof(gvt_raw_event, probe), probe);
+  at(offsetof(gvt_raw_event, stack_id), stack_id);
+  at(offsetof(gvt_raw_event, present), present_raw);
+  at(offsetof(gvt_raw_event, small), small);
+  static_assert(offsetof(gvt_raw_event, small) + sizeof(uint32_t) <= GVT_RAW_EVENT_HEAD_SIZE);
+  if (fn == 0 || fn >= GVT_FN_COUNT_ || phase > GVT_PH_EXIT || ret_kind > GVT_RET_INT) return RawStatus::bad_field;
   // Every present value must lie inside the record.
-  uint32_t present = r.present & ((1u << FIELD_COUNT_) - 1) & ~(bit(STACK) | bit(SYMBOL));
+  uint32_t present = present_raw & ((1u << FIELD_COUNT_) - 1) & ~(bit(STACK) | bit(SYMBOL));
   for (unsigned f = 0; f < FIELD_COUNT_; ++f)
     if ((present & (1u << f)) && offsetof(gvt_raw_event, v) + (f + 1) * sizeof(uint64_t) > h.size)
       return RawStatus::bad_size;
-  if ((present & bit(A_NAME)) && offsetof(gvt_raw_event, name) + sizeof r.name > h.size)
+  if ((present & bit(A_NAME)) && offsetof(gvt_raw_event, name) + sizeof(gvt_raw_event::name) > h.size)
     return RawStatus::bad_size;
-  if ((present & bit(S_VM_NAME)) && offsetof(gvt_raw_event, vm_name) + sizeof r.vm_name > h.size)
+  if ((present & bit(S_VM_NAME)) && offsetof(gvt_raw_event, vm_name) + sizeof(gvt_raw_event::vm_name) > h.size)
     return RawStatus::bad_size;
 
   Event& e = out.ev;
@@ -104,20 +117,26 @@ RawStatus RawDecoder::decode(const void* data, size_t size, RawEvent& out) {
   e.cpu = h.cpu;
   e.has_cpu = true;
   e.comm = strings_.intern(fixed_str(h.comm, sizeof h.comm));
-  e.fn = static_cast<Fn>(r.fn);
-  e.phase = r.phase == GVT_PH_EXIT ? Phase::exit : Phase::entry;
+  e.fn = static_cast<Fn>(fn);
+  e.phase = phase == GVT_PH_EXIT ? Phase::exit : Phase::entry;
   // Stack ids and probed symbols are user space's to assign.
   e.present = present;
-  e.small = r.small & ((1u << (2 * SMALL_COUNT_)) - 1);
-  for (unsigned f = 0; f < FIELD_COUNT_; ++f)
-    if (e.present & (1u << f)) e.v[f] = r.v[f];
-  if (e.has(RET)) set_ret(e, r.ret_kind, r.v[RET]);
-  if (e.has(A_NAME)) e.name = strings_.intern(fixed_str(r.name, sizeof r.name));
-  if (e.has(S_VM_NAME)) e.vm_name = strings_.intern(fixed_str(r.vm_name, sizeof r.vm_name));
+  e.small = small & ((1u << (2 * SMALL_COUNT_)) - 1);
+  for (uint32_t m = present; m; m &= m - 1) {
+    unsigned f = static_cast<unsigned>(std::countr_zero(m));
+    at(offsetof(gvt_raw_event, v) + f * sizeof(uint64_t), e.v[f]);
+  }
+  if (e.has(RET)) set_ret(e, ret_kind, e.v[RET]);
+  if (e.has(A_NAME))
+    e.name = strings_.intern(fixed_str(reinterpret_cast<const char*>(p + offsetof(gvt_raw_event, name)),
+                                       sizeof(gvt_raw_event::name)));
+  if (e.has(S_VM_NAME))
+    e.vm_name = strings_.intern(fixed_str(reinterpret_cast<const char*>(p + offsetof(gvt_raw_event, vm_name)),
+                                          sizeof(gvt_raw_event::vm_name)));
   e.v[A_NAME] = e.v[S_VM_NAME] = 0;
 
-  out.mechanism = r.probe;
-  out.stack_id = r.stack_id;
+  out.mechanism = probe;
+  out.stack_id = stack_id;
   out.drop_seq = h.drop_seq;
   return RawStatus::ok;
 }
