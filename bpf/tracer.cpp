@@ -18,7 +18,6 @@
 #include <fstream>
 #include <sstream>
 #include <string_view>
-#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -208,7 +207,6 @@ struct Tracer::Impl {
 
   Impl(const TracerOptions& o, const KernelFacts& k, const Plan& p) : opts(o), facts(k), plan(p) {}
   ~Impl() {
-    detach_links();
     if (ksyms_watcher.joinable()) {
       {
         std::lock_guard lk(stop_mu);
@@ -217,24 +215,6 @@ struct Tracer::Impl {
       stop_cv.notify_all();
       ksyms_watcher.join();
     }
-  }
-
-  // Each detach waits for the kernel to take the probe out (ftrace text patching and
-  // RCU grace periods): 0.05-0.5 s per link under TCG, ~8 s for 47 links. Closing from
-  // several threads lets kprobe links share their grace periods (6.12 guest: -k stop
-  // 5.6-6.4 s -> 2.6-3.8 s with 8 threads); fentry/fexit trampolines are taken down one
-  // at a time by the kernel whatever we do (7.6-10.7 s either way).
-  void detach_links() {
-    constexpr size_t kThreads = 8;
-    if (links.size() > kThreads) {
-      std::atomic<size_t> next{0};
-      std::vector<std::jthread> workers;
-      for (size_t i = 0; i < kThreads; ++i)
-        workers.emplace_back([&] {
-          for (size_t k; (k = next.fetch_add(1)) < links.size();) links[k].reset();
-        });
-    }
-    links.clear();
   }
 
   // Reads kallsyms if /proc/modules changed since the last read (or nothing was read).
