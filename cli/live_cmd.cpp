@@ -364,9 +364,9 @@ int run(const LiveArgs& a) {
                        why.empty() ? "" : ": ", why));
     }
     if (uint64_t n = tracer.stacks_lost())
-      warn(fmt::format("{} record{} no kernel stack: the kernel's stack maps had another stack in "
-                       "{} bucket; findings on {} show none",
-                       n, n == 1 ? " carries" : "s carry", n == 1 ? "its" : "their", n == 1 ? "it" : "them"));
+      warn(fmt::format("kernel stack missing from {} record{}: both stack maps already held another "
+                       "stack in the bucket; findings on such records show no stack",
+                       n, n == 1 ? "" : "s"));
     if (child && child->exited() && WIFEXITED(child->status()) && WEXITSTATUS(child->status()) == 127)
       warn(fmt::format("-c command '{}' could not be run (exit status 127)", a.command));
 
