@@ -194,6 +194,34 @@ class ScenarioTest : public ::testing::TestWithParam<Scenario> {
     }
   }
 
+  // Calls f(file, entry, parsed) for each finding of this scenario in live.json and
+  // lint.json (those inside its time window in batch mode). A file that does not parse
+  // is skipped: the exact-findings tests report that.
+  template <class F>
+  void for_each_finding(F&& f) const {
+    gvt::vmtest::Window w;
+    const bool windowed = batch_mode() && gvt::vmtest::read_window(dir() / "window", w);
+    for (const char* file : {"live.json", "lint.json"}) {
+      auto got = gvt::vmtest::read_findings(session() / file);
+      if (!got.error.empty()) continue;
+      for (const auto& e : got.entries) {
+        if (windowed && !(e.has_ts && w.contains(e.ts))) continue;
+        simdjson::dom::parser parser;
+        simdjson::dom::element o;
+        ASSERT_EQ(parser.parse(e.line).get(o), simdjson::SUCCESS) << e.line;
+        f(file, e, o);
+      }
+    }
+  }
+
+  static bool names_exerciser(simdjson::dom::array frames) {
+    for (simdjson::dom::element fr : frames) {
+      std::string_view t;
+      if (fr.get(t) == simdjson::SUCCESS && t.find("[gpuvm_exerciser]") != std::string_view::npos) return true;
+    }
+    return false;
+  }
+
   // The findings of this scenario in a findings stream: all of it (each), or those
   // inside the scenario's time window (batch).
   FindingCounts scenario_counts(const gvt::vmtest::FindingsStream& got) const {
@@ -244,70 +272,40 @@ TEST_P(ScenarioTest, RecordThenLintMatchesTable) {
 // KASAN-style evidence: a double put or a use after free quotes who created the vm_bo
 // and who destroyed it, each with a symbolized kernel stack, live and via record + lint.
 TEST_P(ScenarioTest, HistoryFindingsQuoteCreationAndDestructionStacks) {
-  gvt::vmtest::Window w;
-  const bool windowed = batch_mode() && gvt::vmtest::read_window(dir() / "window", w);
-  for (const char* file : {"live.json", "lint.json"}) {
-    auto got = gvt::vmtest::read_findings(session() / file);
-    if (!got.error.empty()) continue;  // the exact-findings tests report that
-    for (const auto& e : got.entries) {
-      if (windowed && !(e.has_ts && w.contains(e.ts))) continue;
-      if (e.key != "double-put:violation:error" && e.key != "use-after-free:violation:error") continue;
-      simdjson::dom::parser parser;
-      simdjson::dom::element o;
-      ASSERT_EQ(parser.parse(e.line).get(o), simdjson::SUCCESS) << e.line;
-      for (const char* who : {"created", "destroyed"}) {
-        // With partial put coverage the destruction may not be proven (arm64 7.2 today).
-        if (std::string_view(who) == "destroyed" && kArch == "arm64" && guest_put_coverage() == "partial") continue;
-        simdjson::dom::element w2;
-        ASSERT_EQ(o[who].get(w2), simdjson::SUCCESS) << file << ": no '" << who << "' in " << e.line;
-        uint64_t tid = 0;
-        EXPECT_EQ(w2["tid"].get(tid), simdjson::SUCCESS) << e.line;
-        EXPECT_GT(tid, 0u) << e.line;
-        simdjson::dom::array frames;
-        ASSERT_EQ(w2["stack"].get(frames), simdjson::SUCCESS) << file << ": '" << who << "' has no stack: " << e.line;
-        ASSERT_GT(frames.size(), 0u) << e.line;
-        bool named = false;
-        for (simdjson::dom::element fr : frames) {
-          std::string_view t;
-          if (fr.get(t) == simdjson::SUCCESS && t.find("[gpuvm_exerciser]") != std::string_view::npos) named = true;
-        }
-        EXPECT_TRUE(named) << file << ": the " << who << " stack does not reach the exerciser: " << e.line;
-      }
+  for_each_finding([](const char* file, const gvt::vmtest::FindingEntry& e, simdjson::dom::element o) {
+    if (e.key != "double-put:violation:error" && e.key != "use-after-free:violation:error") return;
+    const std::string& line = e.line;
+    for (const char* who : {"created", "destroyed"}) {
+      // With partial put coverage the destruction may not be proven (arm64 7.2 today).
+      if (std::string_view(who) == "destroyed" && kArch == "arm64" && guest_put_coverage() == "partial") continue;
+      simdjson::dom::element w2;
+      ASSERT_EQ(o[who].get(w2), simdjson::SUCCESS) << file << ": no '" << who << "' in " << line;
+      uint64_t tid = 0;
+      EXPECT_EQ(w2["tid"].get(tid), simdjson::SUCCESS) << line;
+      EXPECT_GT(tid, 0u) << line;
+      simdjson::dom::array frames;
+      ASSERT_EQ(w2["stack"].get(frames), simdjson::SUCCESS) << file << ": '" << who << "' has no stack: " << line;
+      ASSERT_GT(frames.size(), 0u) << line;
+      EXPECT_TRUE(names_exerciser(frames)) << file << ": the " << who << " stack does not reach the exerciser: " << line;
     }
-  }
+  });
 }
 
-#ifdef GVT_VM_ARCH
 // Every finding of the scenario, live and via record + lint, carries a symbolized kernel
-// stack that reaches the exerciser's own code (the function that made the call).
+// stack that reaches the exerciser's own code (the function that made the call): the
+// promise of --stacks=needed (issue 10), which decides in the BPF program what to unwind.
 TEST_P(ScenarioTest, EveryFindingHasAStackNamingTheExerciser) {
-  gvt::vmtest::Window w;
-  const bool windowed = batch_mode() && gvt::vmtest::read_window(dir() / "window", w);
-  for (const char* file : {"live.json", "lint.json"}) {
-    auto got = gvt::vmtest::read_findings(session() / file);
-    if (!got.error.empty()) continue;  // the exact-findings tests report that
-    for (const auto& e : got.entries) {
-      if (windowed && !(e.has_ts && w.contains(e.ts))) continue;
-      simdjson::dom::parser parser;
-      simdjson::dom::element o;
-      ASSERT_EQ(parser.parse(e.line).get(o), simdjson::SUCCESS) << e.line;
-      // Findings raised at a lock call carry no stack under the default --stacks=needed
-      // (lock events are not unwound), on x86 as on arm64: see README Limits.
-      std::string_view fn;
-      if (o["fn"].get(fn) == simdjson::SUCCESS && (fn.starts_with("ww_mutex_") || fn.starts_with("mutex_")))
-        continue;
-      simdjson::dom::array frames;
-      ASSERT_EQ(o["stack"].get(frames), simdjson::SUCCESS) << file << ": finding without a stack: " << e.line;
-      bool named = false;
-      for (simdjson::dom::element fr : frames) {
-        std::string_view t;
-        named |= fr.get(t) == simdjson::SUCCESS && t.find("[gpuvm_exerciser]") != std::string_view::npos;
-      }
-      EXPECT_TRUE(named) << file << ": the stack does not name an exerciser function: " << e.line;
-    }
-  }
+  for_each_finding([](const char* file, const gvt::vmtest::FindingEntry& e, simdjson::dom::element o) {
+    const std::string& line = e.line;
+    // Findings raised at a lock call carry no stack under the default --stacks=needed
+    // (lock events are not unwound), on x86 as on arm64: see README Limits.
+    std::string_view fn;
+    if (o["fn"].get(fn) == simdjson::SUCCESS && (fn.starts_with("ww_mutex_") || fn.starts_with("mutex_"))) return;
+    simdjson::dom::array frames;
+    ASSERT_EQ(o["stack"].get(frames), simdjson::SUCCESS) << file << ": finding without a stack: " << line;
+    EXPECT_TRUE(names_exerciser(frames)) << file << ": the stack does not name an exerciser function: " << line;
+  });
 }
-#endif
 
 TEST_P(ScenarioTest, KernelRanScenarioWithoutOops) {
   auto dmesg = slurp(dir() / "dmesg.txt");
