@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The put-coverage code analysis on the real drm_gpuvm.ko of the Debian kernels the VM
-// tests boot (label kernel; fixture fetch-modules.sh lists them). Both must be
-// "complete", with the evidence §B.3 records for 6.12 and the shape found for 7.2.
+// tests boot (label kernel; fixture fetch-modules.sh lists them): x86 6.12 and 7.2 and
+// the aarch64 guest's arm64 7.2. All must be "complete", with the evidence §B.3 records
+// for 6.12 and the shapes found for 7.2.
 #include <gtest/gtest.h>
 
 #include <sys/utsname.h>
@@ -92,6 +93,28 @@ TEST(PutCoverageKernel, Debian72) {
   EXPECT_EQ(inl, (std::vector<std::string>{"drm_gpuva_unlink_defer", "drm_gpuvm_bo_obtain_prealloc",
                                             "drm_gpuvm_bo_put_deferred"}))
       << r.reason;
+}
+
+// The aarch64 guest's kernel (Debian arm64 7.2): the same analysis on AArch64 code, as
+// `live` runs it at start-up there. GCC inlined the put into drm_gpuva_unlink, which
+// is accepted only as the put of va->vm_bo (the offset learned from drm_gpuva_link's
+// store, since no BTF is passed here).
+TEST(PutCoverageKernel, Debian72Arm64) {
+  PutCoverage r = analyse("arm64:7.2");
+  EXPECT_TRUE(r.complete) << r.reason;
+  EXPECT_EQ(r.put_symbol, "drm_gpuvm_bo_put");
+  EXPECT_EQ(r.vm_bo_arg, 0);
+  EXPECT_EQ(r.vm_bo_reg, "x0");
+  EXPECT_TRUE(r.returns_destroyed);
+  EXPECT_EQ(r.kref_offset, 0x14);
+  // As on x86 7.2, plus drm_gpuva_unlink.
+  std::vector<std::string> inl = r.inline_puts;
+  std::sort(inl.begin(), inl.end());
+  EXPECT_EQ(inl, (std::vector<std::string>{"drm_gpuva_unlink", "drm_gpuva_unlink_defer",
+                                            "drm_gpuvm_bo_obtain_prealloc", "drm_gpuvm_bo_put_deferred"}))
+      << r.reason;
+  EXPECT_TRUE(has(r.details, "inlined put in drm_gpuva_unlink at ")) << r.reason;
+  EXPECT_TRUE(has(r.details, "no other vm_bo refcount decrement in the module")) << r.reason;
 }
 
 // The whole start-up path: facts from a sysfs whose drm_gpuvm is "loaded" with the
