@@ -45,6 +45,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 cfg = 0;
 const volatile __u32 filter_tgid = 0;
 const volatile char filter_comm[GVT_TASK_COMM_LEN] = {};
+/* Unread bytes at which a producer wakes the reader (see submit()). */
+const volatile __u32 wake_bytes = 256u << 10;
 
 #define LIST_POISON1 0xdead000000000100ULL
 #define MUTEX_FLAGS 0x07ULL
@@ -155,6 +157,26 @@ static __always_inline bool current_kthread(void)
 	/* Unreadable: counted as a user task (its skipped sys_exit runs stay losses). */
 	return !bpf_core_read(&flags, sizeof(flags), &t->flags) && (flags & PF_KTHREAD);
 }
+
+/* The stack of an enclosing GPUVM call that was unwound (obtain*, unlink), per task, so
+ * that the call it makes itself (the create inside an obtain, the final put inside an
+ * unlink) carries that stack instead of unwinding the same frames again: unwinding is
+ * most of a record's cost, and the outer call's stack names the same caller. The nested
+ * call checks the objects too (the create's VM and GEM are the obtain's, the put's vm_bo
+ * is the one the unlink drops), and the entry goes at the outer call's exit, so a stale
+ * entry (an exit not seen) is never taken for another call's stack; when in doubt the
+ * nested call unwinds itself. */
+struct outer_stack {
+	__u64 k0, k1;
+	__s32 stack_id;
+	__u32 fn;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct outer_stack);
+} outer_stacks SEC(".maps");
 
 /* kprobe entry arguments for the matching kretprobe (fexit gets them for free). */
 struct argkey {
@@ -551,13 +573,22 @@ static __always_inline struct gvt_raw_event *reserve(int fn, bool full)
 	return e;
 }
 
-/* Wake the reader only once data piles up: a wakeup per record costs the traced
- * task more than the record itself, and the reader polls every 100 ms anyway. */
+/* 1 from a forced wakeup until the reader has drained the ring (it writes 0 then). */
+__u32 wake_sent = 0;
+
+/* Wake the reader only once data piles up, and once per drain: a wakeup is an
+ * irq_work (a self-IPI) plus a task wakeup, run inside the submitting program and
+ * paid by the traced task, and while a busy reader kept wake_bytes pending every
+ * record forced one. The reader polls every 100 ms anyway. Two CPUs may both see 0
+ * and both wake it: harmless. */
 static __always_inline void submit(struct gvt_raw_event *e)
 {
-	__u64 flags = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= (256u << 10)
-			      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	__u64 flags = BPF_RB_NO_WAKEUP;
 
+	if (!*(volatile __u32 *)&wake_sent && bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes) {
+		*(volatile __u32 *)&wake_sent = 1;
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
 	bpf_ringbuf_submit(e, flags);
 }
 
@@ -701,6 +732,76 @@ static __always_inline bool stack_needed(const struct gvt_raw_event *e, int fn, 
 	default:
 		return true;
 	}
+}
+
+static __always_inline bool is_outer_fn(int fn)
+{
+	return fn == GVT_FN_bo_obtain || fn == GVT_FN_bo_obtain_locked ||
+	       fn == GVT_FN_bo_obtain_prealloc || fn == GVT_FN_va_unlink;
+}
+
+/* Enclosing calls whose stack a nested call may carry (see outer_stacks): the objects
+ * that identify the nested call, 0 when this record is no such call. */
+static __always_inline bool outer_keys(const struct gvt_raw_event *e, int fn, __u64 a0, __u64 a1,
+				       __u64 *k0, __u64 *k1)
+{
+	switch (fn) {
+	case GVT_FN_bo_obtain:
+	case GVT_FN_bo_obtain_locked:
+		*k0 = a0; /* its create / find: (vm, obj) */
+		*k1 = a1;
+		return true;
+	case GVT_FN_bo_obtain_prealloc:
+		*k0 = a0; /* the put of the argument on the found path */
+		*k1 = 0;
+		return true;
+	case GVT_FN_va_unlink:
+		*k0 = (e->present & (1u << GVT_S_VM_BO)) ? e->v[GVT_S_VM_BO] : 0; /* its put */
+		*k1 = 0;
+		return *k0 != 0;
+	default:
+		return false;
+	}
+}
+
+/* A nested call's stack from its enclosing call, or < 0. */
+static __always_inline __s32 outer_stack_of(int fn, __u64 a0, __u64 a1)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct outer_stack *o;
+	bool in_obtain;
+
+	if (fn != GVT_FN_bo_create && fn != GVT_FN_bo_find && fn != GVT_FN_bo_put)
+		return -1;
+	o = bpf_map_lookup_elem(&outer_stacks, &tid);
+	if (!o)
+		return -1;
+	in_obtain = o->fn == GVT_FN_bo_obtain || o->fn == GVT_FN_bo_obtain_locked;
+	if (fn == GVT_FN_bo_put ? (in_obtain || o->k0 != a0)
+				: (!in_obtain || o->k0 != a0 || o->k1 != a1))
+		return -1;
+	return o->stack_id;
+}
+
+/* The record's stack: the enclosing call's when it has the same caller, else unwound. */
+static __always_inline void take_stack(void *ctx, struct gvt_raw_event *e, int fn, __u64 a0,
+				       __u64 a1)
+{
+	struct outer_stack o = { .fn = fn };
+	__u32 tid;
+
+	if (!(cfg & GVT_CFG_STACKS_ALL)) {
+		e->stack_id = outer_stack_of(fn, a0, a1);
+		if (e->stack_id >= 0)
+			return;
+	}
+	e->stack_id = get_stack(ctx);
+	if ((cfg & GVT_CFG_STACKS_ALL) || e->stack_id < 0 || !outer_keys(e, fn, a0, a1, &o.k0, &o.k1))
+		return;
+	o.stack_id = e->stack_id;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	/* A failed update only costs the nested call its own unwind. */
+	bpf_map_update_elem(&outer_stacks, &tid, &o, BPF_ANY);
 }
 
 /* Keeps live_vm_bo current (see there). */
@@ -923,8 +1024,17 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 		break;
 	}
 
-	if ((cfg & GVT_CFG_STACKS) && stack_needed(e, fn, entry, a0, a1))
-		e->stack_id = get_stack(ctx);
+	if (cfg & GVT_CFG_STACKS) {
+		if (stack_needed(e, fn, entry, a0, a1))
+			take_stack(ctx, e, fn, a0, a1);
+		if (!entry && !(cfg & GVT_CFG_STACKS_ALL) && is_outer_fn(fn)) {
+			__u32 tid = (__u32)bpf_get_current_pid_tgid();
+			struct outer_stack *o = bpf_map_lookup_elem(&outer_stacks, &tid);
+
+			if (o && o->fn == (__u32)fn)
+				bpf_map_delete_elem(&outer_stacks, &tid);
+		}
+	}
 	track_live(e, fn, entry, a0, ret);
 	submit(e);
 	return 0;
