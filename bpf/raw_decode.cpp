@@ -99,24 +99,34 @@ RawStatus RawDecoder::decode(const void* data, size_t size, RawEvent& out) {
   at(offsetof(gvt_raw_event, small), small);
   static_assert(offsetof(gvt_raw_event, small) + sizeof(uint32_t) <= GVT_RAW_EVENT_HEAD_SIZE);
   if (fn == 0 || fn >= GVT_FN_COUNT_ || phase > GVT_PH_EXIT || ret_kind > GVT_RET_INT) return RawStatus::bad_field;
-  // Every present value must lie inside the record.
+  // Every present value must lie inside the record: the highest one is the last.
   uint32_t present = present_raw & ((1u << FIELD_COUNT_) - 1) & ~(bit(STACK) | bit(SYMBOL));
-  for (unsigned f = 0; f < FIELD_COUNT_; ++f)
-    if ((present & (1u << f)) && offsetof(gvt_raw_event, v) + (f + 1) * sizeof(uint64_t) > h.size)
-      return RawStatus::bad_size;
+  if (present && offsetof(gvt_raw_event, v) + (32u - std::countl_zero(present)) * sizeof(uint64_t) > h.size)
+    return RawStatus::bad_size;
   if ((present & bit(A_NAME)) && offsetof(gvt_raw_event, name) + sizeof(gvt_raw_event::name) > h.size)
     return RawStatus::bad_size;
   if ((present & bit(S_VM_NAME)) && offsetof(gvt_raw_event, vm_name) + sizeof(gvt_raw_event::vm_name) > h.size)
     return RawStatus::bad_size;
 
+  // The Event is reused: values of fields the previous record had and this one lacks
+  // go back to 0 (clearing all of it per record cost more than the decoding).
   Event& e = out.ev;
-  e = Event{};
+  for (uint32_t stale = e.present & ~present; stale; stale &= stale - 1) e.v[std::countr_zero(stale)] = 0;
+  e.name = e.vm_name = e.symbol = {};
+  e.line = 0;
+  e.ret_kind = RetKind::none;
   e.ts = h.ts;
   e.pid = static_cast<int32_t>(h.pid);
   e.tid = static_cast<int32_t>(h.tid);
   e.cpu = h.cpu;
   e.has_cpu = true;
-  e.comm = strings_.intern(fixed_str(h.comm, sizeof h.comm));
+  // Consecutive records mostly come from one task: its comm bytes are compared whole.
+  static_assert(sizeof h.comm == sizeof last_comm_);
+  if (last_comm_view_.data() == nullptr || std::memcmp(h.comm, last_comm_, sizeof last_comm_) != 0) {
+    std::memcpy(last_comm_, h.comm, sizeof last_comm_);
+    last_comm_view_ = strings_.intern(fixed_str(h.comm, sizeof h.comm));
+  }
+  e.comm = last_comm_view_;
   e.fn = static_cast<Fn>(fn);
   e.phase = phase == GVT_PH_EXIT ? Phase::exit : Phase::entry;
   // Stack ids and probed symbols are user space's to assign.

@@ -66,10 +66,14 @@ class LossPlacer {
 // seen costs no allocation.
 class RawDecoder {
  public:
+  // `out` is meant to be reused from record to record: every field a record does not
+  // set is reset, but only where the previous one had set it.
   RawStatus decode(const void* data, size_t size, RawEvent& out);
 
  private:
   StringStore strings_;
+  char last_comm_[16] = {};         // the last record's raw comm bytes
+  std::string_view last_comm_view_;  // and their interned copy
 };
 
 }  // namespace gvt

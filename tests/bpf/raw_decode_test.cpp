@@ -186,6 +186,50 @@ TEST(RawDecode, CommIsInternedAndStable) {
   EXPECT_EQ(b.ev.comm.data(), first.data());  // same storage: no new allocation
 }
 
+// The tracer decodes every record into one RawEvent: nothing of a record may show in
+// the next one, which lacks those fields (values, names, the stack and symbol the
+// tracer added, the return kind).
+TEST(RawDecode, ReusedEventShowsNothingOfThePreviousRecord) {
+  RawDecoder d;
+  RawEvent out;
+  gvt_raw_event init = base_event(GVT_FN_gpuvm_init, GVT_PH_EXIT);
+  set_v(init, GVT_A_GPUVM, 0xffff9e3a01a86600);
+  set_v(init, GVT_S_VM_KREF, 1);
+  init.present |= 1u << GVT_A_NAME | 1u << GVT_S_VM_NAME;
+  std::strcpy(init.name, "vm-a");
+  std::strcpy(init.vm_name, "vm-a");
+  ASSERT_EQ(decode(d, bytes(init, init.hdr.size), out), RawStatus::ok);
+  out.ev.set(STACK, 7);  // as the tracer does
+  out.ev.symbol = "drm_gpuvm_init";
+  out.ev.set(SYMBOL, 0);
+  gvt_raw_event create = base_event(GVT_FN_bo_create, GVT_PH_EXIT);
+  create.ret_kind = GVT_RET_PTR;
+  set_v(create, GVT_RET, 0xffff9e3a022c45a0);
+  std::strcpy(create.hdr.comm, "kworker/0:1");
+  ASSERT_EQ(decode(d, bytes(create, create.hdr.size), out), RawStatus::ok);
+  EXPECT_EQ(out.ev.present, bit(RET));
+  EXPECT_EQ(out.ev.get(RET), 0xffff9e3a022c45a0u);
+  EXPECT_EQ(out.ev.ret_kind, RetKind::addr);
+  for (Field f : {A_GPUVM, S_VM_KREF, A_NAME, S_VM_NAME, STACK, SYMBOL}) EXPECT_EQ(out.ev.v[f], 0u) << f;
+  EXPECT_TRUE(out.ev.name.empty());
+  EXPECT_TRUE(out.ev.vm_name.empty());
+  EXPECT_TRUE(out.ev.symbol.empty());
+  EXPECT_EQ(out.ev.comm, "kworker/0:1");
+  gvt_raw_event put = base_event(GVT_FN_bo_put, GVT_PH_ENTRY);
+  set_v(put, GVT_A_VM_BO, 0xffff9e3a022c45a0);
+  ASSERT_EQ(decode(d, bytes(put, put.hdr.size), out), RawStatus::ok);
+  EXPECT_EQ(out.ev.present, bit(A_VM_BO));
+  EXPECT_EQ(out.ev.v[RET], 0u);
+  EXPECT_EQ(out.ev.ret_kind, RetKind::none);
+  EXPECT_EQ(out.ev.comm, "insmod");
+  // Another RawEvent in between does not confuse the comm of this one.
+  RawEvent other;
+  std::strcpy(put.hdr.comm, "other");
+  ASSERT_EQ(decode(d, bytes(put, put.hdr.size), other), RawStatus::ok);
+  ASSERT_EQ(decode(d, bytes(put, put.hdr.size), out), RawStatus::ok);
+  EXPECT_EQ(out.ev.comm, "other");
+}
+
 TEST(RawDecode, UnalignedBuffer) {
   gvt_raw_event r = base_event(GVT_FN_bo_put, GVT_PH_ENTRY);
   set_v(r, GVT_A_VM_BO, 0xffff9e3a022c45a0);
