@@ -19,7 +19,10 @@
 # ratio of that to bpftrace's, the events the tracer lost (sum over rounds), and where
 # the time goes: the tracer process's CPU ms (user + system, median) and, with
 # BPF_STATS=1, the BPF programs' run time in ms (median).
-# Environment: BUILD (default build/) holds gpuvm-trace; GVT_KVER picks the kernel.
+# Environment: BUILD (default build/) holds gpuvm-trace; GVT_KVER picks the kernel;
+# BASE_BIN names another gpuvm-trace (e.g. a build of main) for the configurations
+# base-live, base-live-nostacks and base-record: the same runs with that binary,
+# interleaved with the others in the same boot, for a before/after comparison.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -111,9 +114,13 @@ guest() {
     echo $((t1 - t0))
   }
   one() {  # config round -> "scenario config round ns hits lost" on runs.tsv
-    local c=$1 r=$2 d=$res/$scen.$1.$2 pid ns hits=- lost=- args=() cpu=- bpf=-
+    local c=$1 r=$2 d=$res/$scen.$1.$2 pid ns hits=- lost=- args=() cpu=- bpf=- b=$bin
     mkdir -p "$d"
-    case $c in
+    if [[ $c == base-* ]]; then
+      [[ -n ${BASE_BIN:-} && -x $BASE_BIN ]] || die "configuration $c needs BASE_BIN (another gpuvm-trace)"
+      b=$BASE_BIN
+    fi
+    case ${c#base-} in
       untraced) ns=$(run_stress) || die "stress failed untraced"; echo "$scen $c $r $ns - -" >> "$res/runs.tsv"; return ;;
       bpftrace)
         bpftrace "$res/count.bt" > "$d/out" 2> "$d/err" & pid=$!
@@ -131,13 +138,13 @@ guest() {
       record) rm -f /tmp/gvt-bench.gvt; args=(record -o /tmp/gvt-bench.gvt) ;;
       *) die "unknown configuration '$c'" ;;
     esac
-    "$bin" "${args[@]}" > "$d/out" 2> "$d/err" & pid=$!
+    "$b" "${args[@]}" > "$d/out" 2> "$d/err" & pid=$!
     wait_for "$d/err" '^gpuvm-trace: attached' "$pid" || die "$c did not attach: $(head -5 "$d/err")"
     cpu=$(cpu_ms "$pid") bpf=$(bpf_ms)
     ns=$(run_stress) || die "stress failed under $c"
     cpu=$(delta "$(cpu_ms "$pid")" "$cpu") bpf=$(delta "$(bpf_ms)" "$bpf")
     kill -INT "$pid"; wait "$pid" || true
-    if [[ $c == record ]]; then
+    if [[ ${c#base-} == record ]]; then
       lost=$("$bin" lint -f json /tmp/gvt-bench.gvt 2>/dev/null | sed -n 's/.*"lost":\([0-9]*\).*/\1/p' | tail -1)
     else
       lost=$(sed -n 's/.*"lost":\([0-9]*\).*/\1/p' "$d/out" | tail -1)
@@ -174,7 +181,7 @@ out=${OUT:-$(mktemp -d /tmp/gvt-live-bench.XXXXXX)}
 echo "== one guest boot: $ROUNDS rounds x [$CONFIGS], stress $ITERATIONS rounds; results in $out"
 echo "== host load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 "$ROOT/tests/vm/vm-run.sh" --timeout "${TIMEOUT:-5400}" --out "$out" -- \
-  "ROUNDS=$ROUNDS ITERATIONS=$ITERATIONS CONFIGS='$CONFIGS' CHURN_CONFIGS='$CHURN_CONFIGS' BPF_STATS=${BPF_STATS:-0} tests/bench/live.sh --guest '$BIN'" ||
+  "ROUNDS=$ROUNDS ITERATIONS=$ITERATIONS CONFIGS='$CONFIGS' CHURN_CONFIGS='$CHURN_CONFIGS' BPF_STATS=${BPF_STATS:-0} BASE_BIN='${BASE_BIN:-}' tests/bench/live.sh --guest '$BIN'" ||
   die "the guest run failed (status $?): see $out/console.log"
 echo "== host load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -s $out/runs.tsv ]] || die "no results in $out/runs.tsv"
