@@ -21,34 +21,55 @@ std::string_view life_state_name(LifeState s) {
 namespace gvt::model {
 
 LifecycleTable::LifecycleTable(LifecycleEvents& ev, size_t cap) : ev_(ev), cap_(cap) {
-  map_.max_load_factor(0.8f);
+  index_.max_load_factor(0.8f);
 }
 
-Slot* LifecycleTable::find(uint64_t addr) {
-  // Consecutive events mostly name the same vm_bo: one remembered lookup.
-  if (addr == last_addr_ && last_) return last_;
-  auto it = map_.find(addr);
-  if (it == map_.end()) return nullptr;
+Slot* LifecycleTable::find_slow(uint64_t addr) {
+  auto it = index_.find(addr);
+  if (it == index_.end()) return nullptr;
   last_addr_ = addr;
-  last_ = &it.value();
+  last_ = &slot(it->second);
   return last_;
+}
+
+Slot& LifecycleTable::get_or_add(uint64_t addr) {
+  // The same insertions and erasures, in the same order, as a map of whole slots had:
+  // the table's iteration order (leak reports at the end) depends on them.
+  auto [it, added] = index_.try_emplace(addr, 0);
+  if (!added) return slot(it->second);
+  uint32_t i;
+  if (!free_.empty()) {
+    i = free_.back();
+    free_.pop_back();
+  } else {
+    if ((used_ >> kChunkBits) == chunks_.size()) chunks_.push_back(std::make_unique<Slot[]>(kChunk));
+    i = used_++;
+  }
+  it.value() = i;
+  return slot(i);
+}
+
+void LifecycleTable::erase(tsl::robin_map<uint64_t, uint32_t, AddrHash>::iterator it) {
+  if (it->first == last_addr_) last_ = nullptr;
+  uint32_t i = it->second;
+  slot(i) = Slot{};
+  free_.push_back(i);
+  index_.erase(it);
 }
 
 Slot& LifecycleTable::t1_create(uint64_t addr, const Attrs& a, const DeathInfo& now,
                                 uint32_t* closed_gen) {
   *closed_gen = 0;
-  last_ = nullptr;
-  Slot& s = map_[addr];
-  if (s.alive()) {
-    if (s.gen != 0) {
+  Slot& t = get_or_add(addr);
+  if (t.alive()) {
+    if (t.gen != 0) {
       // §D.1: a create at a live address means its end was not observed.
-      *closed_gen = s.gen;
+      *closed_gen = t.gen;
       DeathInfo d = now;
       d.certain = false;
-      destroy(addr, s, d, /*observed=*/false);
+      destroy(addr, t, d, /*observed=*/false);
     }
   }
-  Slot& t = map_[addr];
   t.gen++;
   t.st = Allocated{a};
   Attrs& na = std::get<Allocated>(t.st).a;
@@ -59,14 +80,12 @@ Slot& LifecycleTable::t1_create(uint64_t addr, const Attrs& a, const DeathInfo& 
 }
 
 Slot& LifecycleTable::adopt(uint64_t addr, LifeState st, const Attrs& a, const DeathInfo& now) {
-  last_ = nullptr;
-  Slot& s = map_[addr];
-  if (s.alive() && s.gen != 0) {
+  Slot& t = get_or_add(addr);
+  if (t.alive() && t.gen != 0) {
     DeathInfo d = now;
     d.certain = false;
-    destroy(addr, s, d, /*observed=*/false);
+    destroy(addr, t, d, /*observed=*/false);
   }
-  Slot& t = map_[addr];
   t.gen++;
   switch (st) {
     case LifeState::registered: t.st = Registered{a}; break;
@@ -167,11 +186,10 @@ void LifecycleTable::destroy(uint64_t addr, Slot& s, const DeathInfo& d, bool ob
     auto [old_addr, old_gen] = ring_[ring_head_];
     ring_[ring_head_] = {addr, gen};
     ring_head_ = (ring_head_ + 1) % cap_;
-    auto it = map_.find(old_addr);
-    if (it != map_.end() && it->second.gen == old_gen && !it->second.alive() &&
-        old_addr != addr) {
-      map_.erase(it);  // moves other entries: callers re-find their slot after destroy()
-      last_ = nullptr;
+    auto it = index_.find(old_addr);
+    if (it != index_.end() && old_addr != addr) {
+      const Slot& o = slot(it->second);
+      if (o.gen == old_gen && !o.alive()) erase(it);
     }
   }
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -171,10 +172,14 @@ class LifecycleTable {
  public:
   explicit LifecycleTable(LifecycleEvents& ev, size_t tombstone_cap = 1u << 16);
 
-  Slot* find(uint64_t addr);
-  size_t size() const { return map_.size(); }
+  Slot* find(uint64_t addr) {
+    // Consecutive events mostly name the same vm_bo: one remembered lookup.
+    if (addr == last_addr_ && last_) return last_;
+    return find_slow(addr);
+  }
+  size_t size() const { return index_.size(); }
   template <class F> void for_each(F&& f) {
-    for (auto it = map_.begin(); it != map_.end(); ++it) f(it->first, it.value());
+    for (auto it = index_.begin(); it != index_.end(); ++it) f(it->first, slot(it->second));
   }
 
   // T1: bo_create returned `addr`. A still-live latest generation is first closed as
@@ -203,9 +208,23 @@ class LifecycleTable {
   static void t11_zombie(Slot& s, uint64_t seq, const Who& by);
 
  private:
+  // Slots live in fixed-size chunks that never move, so a Slot& stays valid until its
+  // address is erased; the hash table holds only address -> slot number (16-byte
+  // buckets), so probing and growing it touch a tenth of the memory whole slots did.
+  static constexpr unsigned kChunkBits = 10;
+  static constexpr uint32_t kChunk = 1u << kChunkBits;
+  Slot& slot(uint32_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+  Slot* find_slow(uint64_t addr);
+  // The slot at `addr`, a fresh default one (gen 0) if the address is not in the table.
+  Slot& get_or_add(uint64_t addr);
+  void erase(tsl::robin_map<uint64_t, uint32_t, AddrHash>::iterator it);
+
   LifecycleEvents& ev_;
-  tsl::robin_map<uint64_t, Slot, AddrHash> map_;
-  // find() cache; reset on every insert/erase (robin_map moves entries).
+  tsl::robin_map<uint64_t, uint32_t, AddrHash> index_;
+  std::vector<std::unique_ptr<Slot[]>> chunks_;
+  uint32_t used_ = 0;                 // slots handed out from the chunks so far
+  std::vector<uint32_t> free_;        // slot numbers given back by erase()
+  // find() cache; reset when its address is erased.
   uint64_t last_addr_ = 0;
   Slot* last_ = nullptr;
   // Tombstones in order of death; the oldest are dropped beyond the cap so memory is

@@ -3,8 +3,8 @@
 // lookups used on every event (inline: this is the hot path) and the entry/exit
 // handlers dispatch.cpp calls. An entry handler fills the Frame its exit will read and
 // returns whether to push it (entry-only calls and ignored nested calls push nothing).
-// Slot pointers are re-fetched after any table change (robin_map moves entries on
-// insert/erase). Not a public header.
+// A Slot& stays valid until its address leaves the table (only the oldest tombstones
+// do, in LifecycleTable::destroy). Not a public header.
 #pragma once
 
 #include "decode/model/model.h"
