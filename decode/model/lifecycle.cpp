@@ -42,14 +42,18 @@ Slot& LifecycleTable::get_or_add(uint64_t addr) {
     i = free_.back();
     free_.pop_back();
   } else {
-    if ((used_ >> kChunkBits) == chunks_.size()) chunks_.push_back(std::make_unique<Slot[]>(kChunk));
+    if (used_ / kChunk == chunks_.size()) {
+      auto* p = static_cast<Slot*>(big_map(kHugePage));
+      std::uninitialized_value_construct_n(p, kChunk);
+      chunks_.emplace_back(p);
+    }
     i = used_++;
   }
   it.value() = i;
   return slot(i);
 }
 
-void LifecycleTable::erase(tsl::robin_map<uint64_t, uint32_t, AddrHash>::iterator it) {
+void LifecycleTable::erase(BigMap<uint64_t, uint32_t, AddrHash>::iterator it) {
   if (it->first == last_addr_) last_ = nullptr;
   uint32_t i = it->second;
   slot(i) = Slot{};

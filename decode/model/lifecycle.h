@@ -17,6 +17,7 @@
 #include <tsl/robin_map.h>
 
 #include "decode/event.h"
+#include "decode/model/big_alloc.h"
 #include "decode/model/checker.h"
 
 namespace gvt::model {
@@ -211,17 +212,23 @@ class LifecycleTable {
   // Slots live in fixed-size chunks that never move, so a Slot& stays valid until its
   // address is erased; the hash table holds only address -> slot number (16-byte
   // buckets), so probing and growing it touch a tenth of the memory whole slots did.
-  static constexpr unsigned kChunkBits = 10;
-  static constexpr uint32_t kChunk = 1u << kChunkBits;
-  Slot& slot(uint32_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+  // One chunk is one huge page (big_alloc.h).
+  static constexpr uint32_t kChunk = kHugePage / sizeof(Slot);
+  Slot& slot(uint32_t i) { return chunks_[i / kChunk][i % kChunk]; }
+  struct ChunkFree {
+    void operator()(Slot* p) const noexcept {
+      std::destroy_n(p, kChunk);
+      big_unmap(p, kHugePage);
+    }
+  };
   Slot* find_slow(uint64_t addr);
   // The slot at `addr`, a fresh default one (gen 0) if the address is not in the table.
   Slot& get_or_add(uint64_t addr);
-  void erase(tsl::robin_map<uint64_t, uint32_t, AddrHash>::iterator it);
+  void erase(BigMap<uint64_t, uint32_t, AddrHash>::iterator it);
 
   LifecycleEvents& ev_;
-  tsl::robin_map<uint64_t, uint32_t, AddrHash> index_;
-  std::vector<std::unique_ptr<Slot[]>> chunks_;
+  BigMap<uint64_t, uint32_t, AddrHash> index_;
+  std::vector<std::unique_ptr<Slot[], ChunkFree>> chunks_;
   uint32_t used_ = 0;                 // slots handed out from the chunks so far
   std::vector<uint32_t> free_;        // slot numbers given back by erase()
   // find() cache; reset when its address is erased.

@@ -106,8 +106,8 @@ class Model : public LifecycleEvents {
   tsl::robin_map<int32_t, Task, AddrHash> tasks;
   // task_of() cache, direct-mapped by tid; cleared when `tasks` grows (entries move).
   std::array<std::pair<int32_t, Task*>, 64> task_cache{};
-  tsl::robin_map<uint64_t, VaRec, AddrHash> vas;          // per VA: link key and insertion
-  tsl::robin_map<std::pair<uint64_t, uint64_t>, uint64_t, PairHash> registered;  // (vm,obj) → vm_bo
+  BigMap<uint64_t, VaRec, AddrHash> vas;          // per VA: link key and insertion
+  BigMap<std::pair<uint64_t, uint64_t>, uint64_t, PairHash> registered;  // (vm,obj) → vm_bo
   tsl::robin_map<uint64_t, uint32_t, AddrHash> extobj_suspects;  // vm_bo → gen: mapped, external, not on extobj
   tsl::robin_map<uint64_t, StackRec, AddrHash> stacks;
   std::vector<std::string> comms{std::string()};
