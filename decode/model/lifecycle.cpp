@@ -27,9 +27,9 @@ LifecycleTable::LifecycleTable(LifecycleEvents& ev, size_t cap) : ev_(ev), cap_(
 Slot* LifecycleTable::find_slow(uint64_t addr) {
   auto it = index_.find(addr);
   if (it == index_.end()) return nullptr;
-  last_addr_ = addr;
-  last_ = &slot(it->second);
-  return last_;
+  Slot* s = &slot(it->second);
+  cache_[cache_pos(addr)] = {addr, s};
+  return s;
 }
 
 Slot& LifecycleTable::get_or_add(uint64_t addr) {
@@ -54,7 +54,7 @@ Slot& LifecycleTable::get_or_add(uint64_t addr) {
 }
 
 void LifecycleTable::erase(BigMap<uint64_t, uint32_t, AddrHash>::iterator it) {
-  if (it->first == last_addr_) last_ = nullptr;
+  if (auto& c = cache_[cache_pos(it->first)]; c.first == it->first) c = {0, nullptr};
   uint32_t i = it->second;
   slot(i) = Slot{};
   free_.push_back(i);

@@ -6,6 +6,7 @@
 // Rules (model/rules/) read this state; only the transitions write it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -174,8 +175,11 @@ class LifecycleTable {
   explicit LifecycleTable(LifecycleEvents& ev, size_t tombstone_cap = 1u << 16);
 
   Slot* find(uint64_t addr) {
-    // Consecutive events mostly name the same vm_bo: one remembered lookup.
-    if (addr == last_addr_ && last_) return last_;
+    // The events of one call, and of the calls of one operation, name the same vm_bo
+    // while other tasks' operations interleave: a small direct-mapped cache of recent
+    // lookups answers most of them without touching the index.
+    const auto& c = cache_[cache_pos(addr)];
+    if (c.first == addr && c.second) return c.second;
     return find_slow(addr);
   }
   size_t size() const { return index_.size(); }
@@ -231,9 +235,9 @@ class LifecycleTable {
   std::vector<std::unique_ptr<Slot[], ChunkFree>> chunks_;
   uint32_t used_ = 0;                 // slots handed out from the chunks so far
   std::vector<uint32_t> free_;        // slot numbers given back by erase()
-  // find() cache; reset when its address is erased.
-  uint64_t last_addr_ = 0;
-  Slot* last_ = nullptr;
+  // find() cache (slots never move); an entry is dropped when its address is erased.
+  static size_t cache_pos(uint64_t addr) { return (addr * 0x9e3779b97f4a7c15ull) >> 56; }
+  std::array<std::pair<uint64_t, Slot*>, 256> cache_{};
   // Tombstones in order of death; the oldest are dropped beyond the cap so memory is
   // bounded by live objects plus a constant (a dropped tombstone only turns a later
   // certain double-put/use-after-free into an adoption judged from its snapshot).
