@@ -155,4 +155,12 @@ void make_zombie(Model& m, uint64_t addr, Slot& s, LifeState from) {
   m.note(addr, s, from, "zombie");
 }
 
+void destroy_final(Model& m, const Event& e, const Task& t, uint64_t addr, LifeState from, std::string_view what) {
+  Slot* s = latest(m, addr);
+  Attrs* a = s->attrs();
+  bool certain = a && !m.uncertain(*a);
+  m.table.destroy(addr, *s, m.death(e, t, certain));
+  if (Slot* q = latest(m, addr)) m.note(addr, *q, from, what);
+}
+
 }  // namespace gvt::model::handlers

@@ -61,6 +61,9 @@ void take_live(Model& m, const Event& e, Task& t, On& o, Slot* s);
 Slot* vm_bo_entry(Model& m, const Event& e, Task& t, Frame& f, On& o);
 // T11: a live vm_bo becomes a zombie on its VM's deferred list.
 void make_zombie(Model& m, uint64_t addr, Slot& s, LifeState from);
+// T10 ret 1: the final put of the live vm_bo at `addr` (drm_gpuvm_bo_put's exit, or an
+// unlink whose put was inlined) destroys it; `what` is the replay note.
+void destroy_final(Model& m, const Event& e, const Task& t, uint64_t addr, LifeState from, std::string_view what);
 // A mutex call made by ww_mutex_* itself (§C.1): ignored (locks.cpp).
 bool nested_in_ww(Task& t, const Event& e);
 

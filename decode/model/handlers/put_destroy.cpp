@@ -74,11 +74,7 @@ void put_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) {
       rules::gem_freed_under_gpuva_lock(m, o, f);
       rules::destroy_while_mapped(m, o, f);
     }
-    s = latest(m, addr);
-    Attrs* a = s->attrs();
-    bool certain = a && !m.uncertain(*a);
-    m.table.destroy(addr, *s, m.death(e, t, certain));  // T10 ret 1
-    if (Slot* q = latest(m, addr)) m.note(addr, *q, from, "destroyed");
+    destroy_final(m, e, t, addr, from, "destroyed");  // T10 ret 1
     return;
   }
   // bo_put_deferred ret true: T11.

@@ -167,11 +167,7 @@ void unlink_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched
   rules::put_final_unlocked(m, o, f);
   rules::gem_freed_under_gpuva_lock(m, o, f);
   rules::destroy_while_mapped_at_unlink(m, o, f);
-  s = latest(m, addr);
-  Attrs* sa = s->attrs();
-  bool certain = sa && !m.uncertain(*sa);
-  m.table.destroy(addr, *s, m.death(e, t, certain));  // T10, the last reference
-  if (Slot* q = latest(m, addr)) m.note(addr, *q, from, "destroyed (inlined put)");
+  destroy_final(m, e, t, addr, from, "destroyed (inlined put)");  // T10, the last reference
 }
 
 void unlink_defer_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) {

@@ -108,10 +108,9 @@ void duplicate_vm_bo(Model& m, const On& o, const Frame& f, bool newly_registere
   Attrs* a = o.s ? o.s->attrs() : nullptr;
   if (!a || !a->vm || !a->obj || o.s->life() != LifeState::registered) return;
   if (a->indexed && !newly_registered) return;  // the common path: no map work
-  auto key = std::make_pair(a->vm, a->obj);
-  auto it = m.registered.find(key);
-  if (it == m.registered.end() || it->second == o.addr) {
-    m.registered[key] = o.addr;
+  // One probe: inserts this vm_bo, or finds who holds the (VM, GEM) key.
+  auto [it, added] = m.registered.try_emplace(std::make_pair(a->vm, a->obj), o.addr);
+  if (added || it->second == o.addr) {
     a->indexed = true;
     return;
   }
@@ -120,7 +119,7 @@ void duplicate_vm_bo(Model& m, const On& o, const Frame& f, bool newly_registere
   Attrs* oa = other ? other->attrs() : nullptr;
   if (!oa || other->life() != LifeState::registered || oa->vm != a->vm || oa->obj != a->obj) {
     if (oa) oa->indexed = false;
-    m.registered[key] = o.addr;
+    it.value() = o.addr;
     a->indexed = true;
     return;
   }
