@@ -844,6 +844,16 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 
 	if (!emits(fn, phase) || !pass_filter())
 		return 0;
+	/* Before the reservation: an outer call's exit whose record is dropped (full ring)
+	 * must still retire its stack, or a later call of the same task with the same
+	 * objects would carry a stack from another call. */
+	if (!entry && (cfg & GVT_CFG_STACKS) && !(cfg & GVT_CFG_STACKS_ALL) && is_outer_fn(fn)) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct outer_stack *o = bpf_map_lookup_elem(&outer_stacks, &tid);
+
+		if (o && o->fn == (__u32)fn)
+			bpf_map_delete_elem(&outer_stacks, &tid);
+	}
 	e = reserve(fn, true);
 	if (!e)
 		return 0;
@@ -1027,13 +1037,6 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 	if (cfg & GVT_CFG_STACKS) {
 		if (stack_needed(e, fn, entry, a0, a1))
 			take_stack(ctx, e, fn, a0, a1);
-		if (!entry && !(cfg & GVT_CFG_STACKS_ALL) && is_outer_fn(fn)) {
-			__u32 tid = (__u32)bpf_get_current_pid_tgid();
-			struct outer_stack *o = bpf_map_lookup_elem(&outer_stacks, &tid);
-
-			if (o && o->fn == (__u32)fn)
-				bpf_map_delete_elem(&outer_stacks, &tid);
-		}
 	}
 	track_live(e, fn, entry, a0, ret);
 	submit(e);
