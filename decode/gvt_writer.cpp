@@ -31,8 +31,9 @@ class GvtWriter final : public TraceWriter {
     store<uint16_t>(fh + 8, kMajor);
     store<uint16_t>(fh + 10, kMinor);
     out_.write_all(fh, sizeof fh);
-    buf_.reserve(kChunkHeaderSize + kChunkTarget + 4096);
-    buf_.resize(kChunkHeaderSize);
+    // Sized once: records are written in place past used_, never zero-filled first
+    // (a vector resize per record cleared kMaxEventSize bytes each time).
+    buf_.resize(kChunkHeaderSize + kChunkTarget + kMaxEventSize + kChunkPad + 4096);
   }
   ~GvtWriter() override {
     try {
@@ -46,6 +47,7 @@ class GvtWriter final : public TraceWriter {
     scratch_.clear();
     json::append_header(scratch_, h);
     uint8_t* p = grow(kHeaderFixed + scratch_.size());
+    std::memset(p, 0, kHeaderFixed);
     p[0] = K_HEADER;
     store<uint32_t>(p + 4, static_cast<uint32_t>(scratch_.size()));
     std::memcpy(p + kHeaderFixed, scratch_.data(), scratch_.size());
@@ -57,13 +59,13 @@ class GvtWriter final : public TraceWriter {
   void on_event(const Event& e) override {
     ++events_;
     // Strings first: a STRDEF must precede the record that uses it.
-    uint32_t comm = string_id(e.comm);
+    uint32_t comm = string_id(e.comm, last_comm_);
     uint32_t present = e.present & ((1u << FIELD_COUNT_) - 1);
     uint32_t ids[3] = {};
     if (present & json::kStringFields) {
-      if (present & bit(A_NAME)) ids[0] = string_id(e.name);
-      if (present & bit(S_VM_NAME)) ids[1] = string_id(e.vm_name);
-      if (present & bit(SYMBOL)) ids[2] = string_id(e.symbol);
+      if (present & bit(A_NAME)) ids[0] = string_id(e.name, last_name_);
+      if (present & bit(S_VM_NAME)) ids[1] = string_id(e.vm_name, last_vm_name_);
+      if (present & bit(SYMBOL)) ids[2] = string_id(e.symbol, last_symbol_);
     }
     uint8_t* p = grow(kMaxEventSize);
     auto ret = static_cast<unsigned>(e.ret_kind);
@@ -126,13 +128,21 @@ class GvtWriter final : public TraceWriter {
     size_t ncode = (2 * popcount32(present) + 7) / 8;
     std::memset(codes, 0, ncode);
     q += ncode;
+    // String fields are written as their ids: only events that carry one pay for a
+    // patched copy of the values, the others skip three compares per field.
+    const uint64_t* vals = e.v;
+    uint64_t patched[FIELD_COUNT_];
+    if (present & json::kStringFields) {
+      std::memcpy(patched, e.v, sizeof patched);
+      patched[A_NAME] = ids[0];
+      patched[S_VM_NAME] = ids[1];
+      patched[SYMBOL] = ids[2];
+      vals = patched;
+    }
     unsigned i = 0;
     for (uint32_t bits = present; bits; bits &= bits - 1, ++i) {
       unsigned f = static_cast<unsigned>(std::countr_zero(bits));
-      uint64_t v = e.v[f];
-      if (f == A_NAME) v = ids[0];
-      else if (f == S_VM_NAME) v = ids[1];
-      else if (f == SYMBOL) v = ids[2];
+      uint64_t v = vals[f];
       uint64_t x = v ^ st_.prev[f];
       st_.prev[f] = v;
       unsigned c = value_code(x);
@@ -140,7 +150,7 @@ class GvtWriter final : public TraceWriter {
       store<uint64_t>(q, x);  // room for 8 was reserved; only kCodeLen[c] bytes are kept
       q += kCodeLen[c];
     }
-    buf_.resize(static_cast<size_t>(q - buf_.data()));
+    used_ = static_cast<size_t>(q - buf_.data());
     record_done();
   }
 
@@ -158,8 +168,8 @@ class GvtWriter final : public TraceWriter {
   void on_stack(const StackRec& s) override {
     ids_scratch_.clear();
     for (const Frame& f : s.frames) {
-      ids_scratch_.push_back(string_id(f.sym));
-      ids_scratch_.push_back(string_id(f.module));
+      ids_scratch_.push_back(string_id(f.sym, last_frame_));
+      ids_scratch_.push_back(string_id(f.module, last_module_));
     }
     uint8_t* p = grow(kStackFixed + kFrameSize * s.frames.size());
     p[0] = K_STACK;
@@ -213,32 +223,48 @@ class GvtWriter final : public TraceWriter {
     out_.close();
   }
   uint64_t bytes_written() const override {
-    return out_.bytes() + (records_ ? buf_.size() + kChunkPad : 0);
+    return out_.bytes() + (records_ ? used_ + kChunkPad : 0);
   }
 
  private:
   uint64_t events_ = 0;  // events written (the footer says this many)
-  // Room for n more payload bytes; the pointer is valid until the next grow().
+  // Room for n more payload bytes, not cleared: each record writes every byte it
+  // keeps. The pointer is valid until the next grow().
   uint8_t* grow(size_t n) {
     if (closed_) throw std::runtime_error(out_.name() + ": write after close");
     if (n > kMaxChunkPayload - kStrdefFixed)
       throw std::runtime_error(out_.name() + ": a record of " + std::to_string(n) +
                                " bytes is too large for the .gvt format");
     // A record never straddles chunks; a full chunk goes out before a big record.
-    if (buf_.size() - kChunkHeaderSize + n > kMaxChunkPayload) emit_chunk();
-    size_t at = buf_.size();
-    buf_.resize(at + n);
-    return buf_.data() + at;
+    if (used_ - kChunkHeaderSize + n > kMaxChunkPayload) emit_chunk();
+    // kChunkPad more: emit_chunk() pads in place. Only a big stack/opaque/string grows it.
+    if (used_ + n + kChunkPad > buf_.size()) buf_.resize(used_ + n + kChunkPad);
+    uint8_t* p = buf_.data() + used_;
+    used_ += n;
+    return p;
   }
 
   void record_done() {
     ++records_;
-    if (buf_.size() - kChunkHeaderSize >= kChunkTarget) emit_chunk();
+    if (used_ - kChunkHeaderSize >= kChunkTarget) emit_chunk();
   }
 
-  uint32_t string_id(std::string_view s) {
+  // The string id of the previous call at the same place: an event's comm and its
+  // symbol alternate, so one shared "last string" missed on nearly every event.
+  struct LastString {
+    std::string text;
+    uint32_t id = 0;
+  };
+
+  // Inline: nearly every call repeats the previous string of its place.
+  uint32_t string_id(std::string_view s, LastString& last) {
     if (s.empty()) return 0;
-    if (s == last_str_) return last_id_;
+    if (last.id && s.size() == last.text.size() && std::memcmp(s.data(), last.text.data(), s.size()) == 0)
+      return last.id;
+    return string_id_slow(s, last);
+  }
+
+  [[gnu::noinline]] uint32_t string_id_slow(std::string_view s, LastString& last) {
     auto it = ids_.find(s);
     uint32_t id;
     if (it != ids_.end()) {
@@ -254,15 +280,16 @@ class GvtWriter final : public TraceWriter {
       std::memcpy(p + kStrdefFixed, s.data(), s.size());
       ++records_;  // a chunk record, though not a trace record
     }
-    last_str_.assign(s);
-    last_id_ = id;
+    last.text.assign(s);
+    last.id = id;
     return id;
   }
 
   void emit_chunk() {
     if (records_ == 0) return;
-    buf_.resize(buf_.size() + kChunkPad);  // zeros: see kChunkPad
-    size_t payload = buf_.size() - kChunkHeaderSize;
+    std::memset(buf_.data() + used_, 0, kChunkPad);  // zeros: see kChunkPad; room left by grow()
+    const size_t total = used_ + kChunkPad;
+    size_t payload = total - kChunkHeaderSize;
     ++seq_;
     uint8_t* h = buf_.data();
     store<uint32_t>(h, kChunkMagic);
@@ -274,22 +301,22 @@ class GvtWriter final : public TraceWriter {
     records_ = 0;
     st_.reset();
     try {
-      out_.write_all(buf_.data(), buf_.size());
+      out_.write_all(buf_.data(), total);
     } catch (...) {
-      buf_.resize(kChunkHeaderSize);
+      used_ = kChunkHeaderSize;
       throw;
     }
-    buf_.resize(kChunkHeaderSize);
+    used_ = kChunkHeaderSize;
   }
 
   OutputFile out_;
   DeltaState st_{};           // events are delta-coded within a chunk
-  std::vector<uint8_t> buf_;  // chunk header slot + payload
+  std::vector<uint8_t> buf_;  // chunk header slot + payload up to used_, then spare room
+  size_t used_ = kChunkHeaderSize;
   uint32_t records_ = 0;      // records in buf_
   uint32_t seq_ = 0;          // chunks written
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids_;
-  std::string last_str_;
-  uint32_t last_id_ = 0;
+  LastString last_comm_, last_name_, last_vm_name_, last_symbol_, last_frame_, last_module_;
   std::string scratch_;
   std::vector<uint32_t> ids_scratch_;
   bool closed_ = false;
