@@ -10,24 +10,8 @@ Frame* Task::open(Fn fn) {
   return nullptr;
 }
 
-HeldLock* Task::lock(uint64_t addr) {
-  for (auto& l : locks)
-    if (l.addr == addr) return &l;
-  for (auto& l : not_held)
-    if (l.addr == addr) return &l;
-  return nullptr;
-}
-
-Tri Task::held(uint64_t addr) {
-  if (addr == 0) return Tri::unknown;
-  HeldLock* l = lock(addr);
-  if (!l) return Tri::unknown;
-  return tri_of(l->state == LockState::held);
-}
-
-HeldLock& Task::set(uint64_t addr, LockState st) {
-  if (HeldLock* l = lock(addr)) {
-    if (l->state == st) return *l;
+HeldLock& Task::change(HeldLock* l, uint64_t addr, LockState st) {
+  if (l) {
     // Move the fact to the other set.
     HeldLock moved = *l;
     if (l->state == LockState::held) {

@@ -134,14 +134,34 @@ class Task {
   // until the next stack.prepare().
   Frame* pop(Fn fn) { return stack.pop(fn); }
 
+  // Inline (lock, held, set's no-change case): every lock event and most vm_bo
+  // snapshots ask these, and under QEMU/TCG, where the live consumer runs in the
+  // guest tests and benches, each call and return is a costly indirect jump.
   // nullptr = nothing known about this lock for this task.
-  HeldLock* lock(uint64_t addr);
-  Tri held(uint64_t addr);
+  HeldLock* lock(uint64_t addr) {
+    for (auto& l : locks)
+      if (l.addr == addr) return &l;
+    for (auto& l : not_held)
+      if (l.addr == addr) return &l;
+    return nullptr;
+  }
+  Tri held(uint64_t addr) {
+    if (addr == 0) return Tri::unknown;
+    HeldLock* l = lock(addr);
+    if (!l) return Tri::unknown;
+    return tri_of(l->state == LockState::held);
+  }
   // A fact about current and `addr`, from a snapshot or a lock event.
-  HeldLock& set(uint64_t addr, LockState st);
+  HeldLock& set(uint64_t addr, LockState st) {
+    HeldLock* l = lock(addr);
+    if (l && l->state == st) return *l;
+    return change(l, addr, st);
+  }
   void forget_all();
 
  private:
+  // set() when the fact is new or flips; `l` is lock(addr).
+  HeldLock& change(HeldLock* l, uint64_t addr, LockState st);
   HeldLock& put(const HeldLock& l);
 };
 

@@ -30,7 +30,9 @@ bool ww_lock_entry(Model& m, const Event& e, Task& t, Frame& f) {
   Frame* outer = t.top();
   bool replaced = outer && outer->fn == Fn::bo_deferred_cleanup &&
                   rules::deferred_cleanup_resv_held(m, e, t, *outer);
-  if (!replaced) rules::lock_unbalanced_lock(m, e, t);
+  // The rule looks only at NULL-context locks (its own first test): the usual
+  // ww lock with a context makes no call.
+  if (!replaced && e.has(A_CTX) && e.get(A_CTX) == 0) rules::lock_unbalanced_lock(m, e, t);
   return true;
 }
 
