@@ -113,29 +113,7 @@ struct {
 	__type(value, __u8);
 } live_vm_bo SEC(".maps");
 
-/* The lock call a task is inside (emitted entry), so that its exit is written only
- * when its entry was, and nested mutex calls inside a ww call are ignored (§C.1). */
-struct lockcall {
-	__u64 lock;
-	__u32 fn;
-	__u32 pad;
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct lockcall);
-} lockcalls SEC(".maps");
-
-/* Watched locks a task acquired and has not released: gates sys_exit events. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, __u32);
-} holds SEC(".maps");
-
-/* Tasks with an entry in `holds`: gates the sys_exit program. */
+/* Tasks holding a watched lock (task_state.holds > 0): gates the sys_exit program. */
 __u64 n_holding = 0;
 
 /* The same for tasks that can return to user space (not kernel threads), and how many
@@ -165,33 +143,55 @@ static __always_inline bool current_kthread(void)
  * call checks the objects too (the create's VM and GEM are the obtain's, the put's vm_bo
  * is the one the unlink drops), and the entry goes at the outer call's exit, so a stale
  * entry (an exit not seen) is never taken for another call's stack; when in doubt the
- * nested call unwinds itself. */
+ * nested call unwinds itself. fn == 0: none. */
 struct outer_stack {
 	__u64 k0, k1;
 	__s32 stack_id;
 	__u32 fn;
 };
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct outer_stack);
-} outer_stacks SEC(".maps");
 
-/* kprobe entry arguments for the matching kretprobe (fexit gets them for free). */
-struct argkey {
-	__u32 tid;
+/* The lock call a task is inside (emitted entry), so that its exit is written only
+ * when its entry was, and nested mutex calls inside a ww call are ignored (§C.1).
+ * fn == 0: none. */
+struct lockcall {
+	__u64 lock;
 	__u32 fn;
+	__u32 pad;
 };
+
+/* kprobe entry arguments for the matching kretprobe (fexit gets them for free), one
+ * slot per logical function, valid while its bit in kargs_valid is set. */
 struct argval {
 	__u64 a[3];
 };
+
+/* Everything the programs keep per thread, in task-local storage: one pointer chase
+ * from current instead of a hash of the tid per map (a third of the lock programs'
+ * cost was hash-map bookkeeping), no capacity to fill, and freed with the task (a
+ * hash entry of a task that died holding a lock outlived it, and its tid's next
+ * owner inherited it). Made on first need; a failed creation (no memory, or the
+ * storage busy on this CPU because a program it interrupted was inside it) is
+ * counted as lost evidence (GVT_DROP_MAP) where a record depends on it. */
+struct task_state {
+	struct lockcall lc;
+	__u32 holds;     /* watched locks acquired and not released: gates sys_exit */
+	__u32 user;      /* counted in n_user_holding */
+	struct outer_stack outer;
+	__u64 kargs_valid; /* 1 << fn */
+	struct argval kargs[GVT_FN_COUNT_];
+};
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct argkey);
-	__type(value, struct argval);
-} kargs SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} tstate SEC(".maps");
+
+static __always_inline struct task_state *task_state(bool create)
+{
+	return bpf_task_storage_get(&tstate, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
 
 /* Records that could not be written (and lost evidence), all CPUs: stamped into every
  * record (hdr.drop_seq) so that user space places each loss right before the first
@@ -368,13 +368,17 @@ static __always_inline struct vmsnap snap_vm(struct gvt_raw_event *e, struct drm
 	}
 	if (ops) {
 		const struct drm_gpuvm_ops *o = 0;
-		__u64 fa = 0, ff = 0;
+		__u64 f[2] = {};
+		__u32 oa = bpf_core_field_offset(((struct drm_gpuvm_ops *)0)->vm_bo_alloc);
+		__u32 of = bpf_core_field_offset(((struct drm_gpuvm_ops *)0)->vm_bo_free);
 
+		/* Adjacent on every kernel so far: one read for both. */
 		if (!bpf_core_read(&o, sizeof(o), &vm->ops) && o &&
-		    !bpf_core_read(&fa, sizeof(fa), &o->vm_bo_alloc) &&
-		    !bpf_core_read(&ff, sizeof(ff), &o->vm_bo_free)) {
-			set_v(e, GVT_S_OPS_VM_BO_ALLOC, fa);
-			set_v(e, GVT_S_OPS_VM_BO_FREE, ff);
+		    (of == oa + 8 ? !bpf_probe_read_kernel(f, sizeof(f), &o->vm_bo_alloc)
+				  : !bpf_core_read(&f[0], sizeof(f[0]), &o->vm_bo_alloc) &&
+					    !bpf_core_read(&f[1], sizeof(f[1]), &o->vm_bo_free))) {
+			set_v(e, GVT_S_OPS_VM_BO_ALLOC, f[0]);
+			set_v(e, GVT_S_OPS_VM_BO_FREE, f[1]);
 		}
 	}
 	return s;
@@ -458,19 +462,15 @@ static __always_inline void snap_vm_bo_lists(struct gvt_raw_event *e, struct drm
 	}
 }
 
-static __always_inline void snap_vm_bo(struct gvt_raw_event *e, struct drm_gpuvm_bo *vb,
-				       bool holds)
+/* The vm_bo's own fields one read at a time: kernels whose drm_gpuvm_bo outgrows the
+ * buffer of snap_vm_bo. */
+static __always_inline void snap_vm_bo_fields(struct gvt_raw_event *e, struct drm_gpuvm_bo *vb,
+					      struct drm_gpuvm **vm, struct drm_gem_object **obj)
 {
-	struct drm_gpuvm *vm = 0;
-	struct drm_gem_object *obj = 0;
 	struct list_head *next = 0;
-	struct vmsnap vs = {};
-	__u64 bo_resv = 0;
 	int ref = 0;
 	__u8 ev = 0;
 
-	if (!vb)
-		return;
 	if (!bpf_core_read(&ref, sizeof(ref), &vb->kref.refcount.refs.counter))
 		set_v(e, GVT_S_REFCOUNT, (__u64)(__s64)ref);
 	if (!bpf_core_read(&ev, sizeof(ev), &vb->evicted))
@@ -480,10 +480,81 @@ static __always_inline void snap_vm_bo(struct gvt_raw_event *e, struct drm_gpuvm
 	    (__u64)next != LIST_POISON1)
 		set_small(e, GVT_S_N_VA_NONZERO,
 			  (__u64)next == (__u64)&vb->list.gpuva ? GVT_V_NO : GVT_V_YES);
-	if (bpf_core_read(&vm, sizeof(vm), &vb->vm))
-		vm = 0;
-	if (bpf_core_read(&obj, sizeof(obj), &vb->obj))
-		obj = 0;
+	if (bpf_core_read(vm, sizeof(*vm), &vb->vm))
+		*vm = 0;
+	if (bpf_core_read(obj, sizeof(*obj), &vb->obj))
+		*obj = 0;
+}
+
+/* list_state() of a node whose `next` was already read. */
+static __always_inline __u32 list_state_of(__u64 next, __u64 node)
+{
+	if (!next)
+		return GVT_V_ABSENT;
+	if (next == node || next == LIST_POISON1)
+		return GVT_V_NO;
+	return GVT_V_YES;
+}
+
+#define VB_BUF_BYTES 128
+/* A field of a struct copied whole into `buf` (`sz` bytes): false if the kernel's
+ * struct places it beyond the copy. Offsets and sizes are CO-RE constants, so the
+ * verifier keeps only one side of the test. */
+#define BUF_GET(buf, sz, field, out)                                                   \
+	({                                                                             \
+		__u32 off_ = bpf_core_field_offset(field);                             \
+		bool ok_ = off_ + sizeof(out) <= (sz);                                 \
+		if (ok_)                                                               \
+			out = *(__typeof__(out) *)((char *)(buf) + off_);              \
+		ok_;                                                                   \
+	})
+
+/* The vm_bo snapshot (§D.3): its own fields from one copy of the struct (each probe
+ * read is a helper call, nine of them were most of a vm_bo record's cost), then the
+ * VM's and the GEM's. */
+static __always_inline void snap_vm_bo(struct gvt_raw_event *e, struct drm_gpuvm_bo *vb,
+				       bool holds)
+{
+	__u64 buf[VB_BUF_BYTES / 8];
+	const __u32 sz = bpf_core_type_size(struct drm_gpuvm_bo);
+	struct drm_gpuvm *vm = 0;
+	struct drm_gem_object *obj = 0;
+	struct vmsnap vs = {};
+	__u64 bo_resv = 0, next = 0;
+	int ref = 0;
+	__u8 ev = 0;
+
+	if (!vb)
+		return;
+	if (sz > sizeof(buf)) {
+		snap_vm_bo_fields(e, vb, &vm, &obj);
+	} else if (!bpf_probe_read_kernel(buf, sz, vb)) {
+		if (BUF_GET(buf, sz, ((struct drm_gpuvm_bo *)0)->kref.refcount.refs.counter, ref))
+			set_v(e, GVT_S_REFCOUNT, (__u64)(__s64)ref);
+		if (BUF_GET(buf, sz, ((struct drm_gpuvm_bo *)0)->evicted, ev))
+			set_small(e, GVT_S_EVICTED, ev ? GVT_V_YES : GVT_V_NO);
+		if (BUF_GET(buf, sz, ((struct drm_gpuvm_bo *)0)->list.entry.gem.next, next))
+			set_small(e, GVT_S_ON_GEM, list_state_of(next, (__u64)&vb->list.entry.gem));
+		if (BUF_GET(buf, sz, ((struct drm_gpuvm_bo *)0)->list.entry.extobj.next, next))
+			set_small(e, GVT_S_ON_EXTOBJ, list_state_of(next, (__u64)&vb->list.entry.extobj));
+		if (BUF_GET(buf, sz, ((struct drm_gpuvm_bo *)0)->list.entry.evict.next, next))
+			set_small(e, GVT_S_ON_EVICT, list_state_of(next, (__u64)&vb->list.entry.evict));
+		/* 6.19+ deferred cleanup (8e4865faf7a9): llist node, self = off list. */
+		if (bpf_core_field_exists(((struct drm_gpuvm_bo___defer *)0)->list.entry.bo_defer)) {
+			__u64 node = (__u64)&((struct drm_gpuvm_bo___defer *)vb)->list.entry.bo_defer;
+
+			if (BUF_GET(buf, sz, ((struct drm_gpuvm_bo___defer *)0)->list.entry.bo_defer.next, next))
+				set_small(e, GVT_S_ON_DEFER, next == node ? GVT_V_NO : GVT_V_YES);
+		}
+		if (BUF_GET(buf, sz, ((struct drm_gpuvm_bo *)0)->list.gpuva.next, next) && next &&
+		    next != LIST_POISON1)
+			set_small(e, GVT_S_N_VA_NONZERO,
+				  next == (__u64)&vb->list.gpuva ? GVT_V_NO : GVT_V_YES);
+		if (!BUF_GET(buf, sz, ((struct drm_gpuvm_bo *)0)->vm, vm))
+			vm = 0;
+		if (!BUF_GET(buf, sz, ((struct drm_gpuvm_bo *)0)->obj, obj))
+			obj = 0;
+	}
 	vs = snap_vm(e, vm, true);
 	bo_resv = snap_obj(e, obj);
 	if (holds)
@@ -540,23 +611,33 @@ static __always_inline int drop_cause(void *ring, __u64 size)
 	return used + need + (64u << 10) <= cap ? GVT_DROP_REFUSED : GVT_DROP_FULL;
 }
 
-static __always_inline struct gvt_raw_event *reserve(int fn, bool full)
+/* Record sizes (constants, as the verifier wants): the program of gpuvm_init writes the
+ * names, other GPUVM records stop before them, lock records after v[RET]. */
+enum rec_size { REC_FULL, REC_GPUVM, REC_LOCK };
+
+static __always_inline __u32 rec_bytes(enum rec_size k)
+{
+	return k == REC_FULL ? GVT_RAW_EVENT_SIZE : k == REC_GPUVM ? GVT_RAW_GPUVM_SIZE : GVT_RAW_LOCK_SIZE;
+}
+
+static __always_inline struct gvt_raw_event *reserve(int fn, enum rec_size k)
 {
 	struct gvt_raw_event *e;
 
-	/* Constant sizes (the verifier wants them): lock records stop after v[RET]. */
-	if (full)
+	if (k == REC_FULL)
 		e = bpf_ringbuf_reserve(&rb, GVT_RAW_EVENT_SIZE, 0);
+	else if (k == REC_GPUVM)
+		e = bpf_ringbuf_reserve(&rb, GVT_RAW_GPUVM_SIZE, 0);
 	else
 		e = bpf_ringbuf_reserve(&rb, GVT_RAW_LOCK_SIZE, 0);
 	if (!e) {
-		count_drop(fn, drop_cause(&rb, full ? GVT_RAW_EVENT_SIZE : GVT_RAW_LOCK_SIZE));
+		count_drop(fn, drop_cause(&rb, rec_bytes(k)));
 		return 0;
 	}
 	e->hdr.magic = GVT_RAW_MAGIC;
 	e->hdr.kind = GVT_RAW_EVENT;
 	e->hdr.pad0 = 0;
-	e->hdr.size = full ? GVT_RAW_EVENT_SIZE : GVT_RAW_LOCK_SIZE;
+	e->hdr.size = rec_bytes(k);
 	e->hdr.ts = bpf_ktime_get_ns();
 	e->hdr.cpu = bpf_get_smp_processor_id();
 	__u64 id = bpf_get_current_pid_tgid();
@@ -767,15 +848,16 @@ static __always_inline bool outer_keys(const struct gvt_raw_event *e, int fn, __
 /* A nested call's stack from its enclosing call, or < 0. */
 static __always_inline __s32 outer_stack_of(int fn, __u64 a0, __u64 a1)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_state *st;
 	struct outer_stack *o;
 	bool in_obtain;
 
 	if (fn != GVT_FN_bo_create && fn != GVT_FN_bo_find && fn != GVT_FN_bo_put)
 		return -1;
-	o = bpf_map_lookup_elem(&outer_stacks, &tid);
-	if (!o)
+	st = task_state(false);
+	if (!st || !st->outer.fn)
 		return -1;
+	o = &st->outer;
 	in_obtain = o->fn == GVT_FN_bo_obtain || o->fn == GVT_FN_bo_obtain_locked;
 	if (fn == GVT_FN_bo_put ? (in_obtain || o->k0 != a0)
 				: (!in_obtain || o->k0 != a0 || o->k1 != a1))
@@ -788,7 +870,7 @@ static __always_inline void take_stack(void *ctx, struct gvt_raw_event *e, int f
 				       __u64 a1)
 {
 	struct outer_stack o = { .fn = fn };
-	__u32 tid;
+	struct task_state *st;
 
 	if (!(cfg & GVT_CFG_STACKS_ALL)) {
 		e->stack_id = outer_stack_of(fn, a0, a1);
@@ -799,9 +881,10 @@ static __always_inline void take_stack(void *ctx, struct gvt_raw_event *e, int f
 	if ((cfg & GVT_CFG_STACKS_ALL) || e->stack_id < 0 || !outer_keys(e, fn, a0, a1, &o.k0, &o.k1))
 		return;
 	o.stack_id = e->stack_id;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	/* A failed update only costs the nested call its own unwind. */
-	bpf_map_update_elem(&outer_stacks, &tid, &o, BPF_ANY);
+	/* No storage only costs the nested call its own unwind. */
+	st = task_state(true);
+	if (st)
+		st->outer = o;
 }
 
 /* Keeps live_vm_bo current (see there). */
@@ -848,13 +931,12 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 	 * must still retire its stack, or a later call of the same task with the same
 	 * objects would carry a stack from another call. */
 	if (!entry && (cfg & GVT_CFG_STACKS) && !(cfg & GVT_CFG_STACKS_ALL) && is_outer_fn(fn)) {
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-		struct outer_stack *o = bpf_map_lookup_elem(&outer_stacks, &tid);
+		struct task_state *st = task_state(false);
 
-		if (o && o->fn == (__u32)fn)
-			bpf_map_delete_elem(&outer_stacks, &tid);
+		if (st && st->outer.fn == (__u32)fn)
+			st->outer.fn = 0;
 	}
-	e = reserve(fn, true);
+	e = reserve(fn, fn == GVT_FN_gpuvm_init ? REC_FULL : REC_GPUVM);
 	if (!e)
 		return 0;
 	e->fn = fn;
@@ -1053,43 +1135,33 @@ static __always_inline bool lock_watched(int fn, __u64 lock)
 	return bpf_map_lookup_elem(&watch_mutex, &lock) != 0;
 }
 
-static __always_inline void holds_add(int fn, __u32 tid, int delta)
+/* A watched lock acquired (delta 1) or released by current: keeps the per-task count
+ * and the global holder counts that gate the sys_exit program. */
+static __always_inline void holds_add(struct task_state *st, int delta)
 {
-	__u32 *h = bpf_map_lookup_elem(&holds, &tid);
-
 	if (delta > 0) {
-		if (h) {
-			*h += 1;
-		} else {
-			__u32 one = 1;
-
-			if (bpf_map_update_elem(&holds, &tid, &one, BPF_ANY)) {
-				count_drop(fn, GVT_DROP_MAP); /* a later sys_exit check is blind */
-			} else {
-				__sync_fetch_and_add(&n_holding, 1);
-				/* count first, then the start: user space reads them the other way round */
-				if (!current_kthread()) {
-					__sync_fetch_and_add(&n_user_holding, 1);
-					__sync_fetch_and_add(&user_hold_starts, 1);
-				}
-			}
+		if (st->holds++)
+			return;
+		__sync_fetch_and_add(&n_holding, 1);
+		/* count first, then the start: user space reads them the other way round */
+		st->user = !current_kthread();
+		if (st->user) {
+			__sync_fetch_and_add(&n_user_holding, 1);
+			__sync_fetch_and_add(&user_hold_starts, 1);
 		}
-	} else if (h) {
-		if (*h <= 1) {
-			if (!bpf_map_delete_elem(&holds, &tid)) {
-				__sync_fetch_and_add(&n_holding, -1);
-				if (!current_kthread())
-					__sync_fetch_and_add(&n_user_holding, -1);
-			}
-		} else
-			*h -= 1;
+	} else if (st->holds) {
+		if (--st->holds)
+			return;
+		__sync_fetch_and_add(&n_holding, -1);
+		if (st->user)
+			__sync_fetch_and_add(&n_user_holding, -1);
 	}
 }
 
 static __always_inline void emit_lock(int fn, int phase, int mech, __u64 lock, __u64 ctx_arg,
 				      __u32 held, bool has_ret, __u64 ret)
 {
-	struct gvt_raw_event *e = reserve(fn, false);
+	struct gvt_raw_event *e = reserve(fn, REC_LOCK);
 
 	if (!e)
 		return;
@@ -1114,46 +1186,51 @@ static __always_inline void emit_lock(int fn, int phase, int mech, __u64 lock, _
 static __always_inline int lock_call(int fn, int phase, int mech, __u64 lock, __u64 ctx_arg,
 				     __u64 ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	bool unlock = fn == GVT_FN_ww_mutex_unlock || fn == GVT_FN_mutex_unlock;
 	bool has_ret = fn != GVT_FN_mutex_lock && !unlock;
 	bool trylock = fn == GVT_FN_ww_mutex_trylock || fn == GVT_FN_mutex_trylock;
+	struct task_state *st;
 
 	if (phase == GVT_PH_ENTRY) {
-		struct lockcall lc = { .lock = lock, .fn = fn };
 		__u32 held;
 
 		if (!lock_watched(fn, lock))
 			return 0;
-		if (!is_ww_fn(fn) && bpf_map_lookup_elem(&lockcalls, &tid))
+		st = task_state(false);
+		if (!is_ww_fn(fn) && st && st->lc.fn)
 			return 0; /* inside a ww lock call of this task */
 		if (!pass_filter())
 			return 0;
 		held = held_by_current(lock);
 		if (unlock) {
 			emit_lock(fn, phase, mech, lock, 0, held, false, 0);
-			if (held == GVT_V_YES)
-				holds_add(fn, tid, -1);
+			/* No storage: this task took no watched lock while traced. */
+			if (held == GVT_V_YES && st)
+				holds_add(st, -1);
 			return 0;
 		}
-		if (bpf_map_update_elem(&lockcalls, &tid, &lc, BPF_ANY)) {
+		if (!st)
+			st = task_state(true);
+		if (!st) {
 			count_drop(fn, GVT_DROP_MAP); /* its exit cannot be written */
 			return 0;
 		}
+		st->lc.lock = lock;
+		st->lc.fn = fn;
 		if (!trylock)
 			emit_lock(fn, phase, mech, lock, ctx_arg, held, false, 0);
 		return 0;
 	}
 
-	struct lockcall *lc = bpf_map_lookup_elem(&lockcalls, &tid);
-
-	if (!lc || lc->lock != lock || lc->fn != (__u32)fn)
+	/* The unwatched path ends here for tasks with no lock call in flight. */
+	st = task_state(false);
+	if (!st || st->lc.lock != lock || st->lc.fn != (__u32)fn)
 		return 0;
-	bpf_map_delete_elem(&lockcalls, &tid);
+	st->lc.fn = 0;
 	emit_lock(fn, phase, mech, lock, ctx_arg, 0, has_ret, ret);
 	/* Acquired: 0 from the lock calls (mutex_lock is void), > 0 from trylock. */
 	if (trylock ? (int)ret > 0 : (!has_ret || (int)ret == 0))
-		holds_add(fn, tid, 1);
+		holds_add(st, 1);
 	return 0;
 }
 
@@ -1167,26 +1244,31 @@ static __always_inline int on_call(void *ctx, int fn, int phase, int mech, __u64
 
 static __always_inline int kp_entry(struct pt_regs *regs, int fn, __u64 a0, __u64 a1, __u64 a2)
 {
-	struct argkey k = { .tid = (__u32)bpf_get_current_pid_tgid(), .fn = fn };
-	struct argval v = { .a = { a0, a1, a2 } };
-
 	/* Lock functions are hot: stash only calls that can produce an exit record. */
-	if (!is_lock_fn(fn) || lock_watched(fn, a0))
-		if (bpf_map_update_elem(&kargs, &k, &v, BPF_ANY))
+	if (!is_lock_fn(fn) || lock_watched(fn, a0)) {
+		struct task_state *st = task_state(true);
+
+		if (st) {
+			st->kargs[fn].a[0] = a0;
+			st->kargs[fn].a[1] = a1;
+			st->kargs[fn].a[2] = a2;
+			st->kargs_valid |= 1ull << fn;
+		} else {
 			count_drop(fn, GVT_DROP_MAP); /* the kretprobe will not write this exit */
+		}
+	}
 	return on_call(regs, fn, GVT_PH_ENTRY, 1, a0, a1, a2, 0);
 }
 
 static __always_inline int kr_exit(struct pt_regs *regs, int fn, __u64 ret)
 {
-	struct argkey k = { .tid = (__u32)bpf_get_current_pid_tgid(), .fn = fn };
-	struct argval *p = bpf_map_lookup_elem(&kargs, &k);
+	struct task_state *st = task_state(false);
 	struct argval v;
 
-	if (!p)
+	if (!st || !(st->kargs_valid & (1ull << fn)))
 		return 0; /* entry not seen (attached mid-call): no exit without entry */
-	v = *p;
-	bpf_map_delete_elem(&kargs, &k);
+	v = st->kargs[fn];
+	st->kargs_valid &= ~(1ull << fn);
 	return on_call(regs, fn, GVT_PH_EXIT, 1, v.a[0], v.a[1], v.a[2], ret);
 }
 
@@ -1228,18 +1310,21 @@ static __always_inline int kr_exit(struct pt_regs *regs, int fn, __u64 ret)
 GVT_FUNCTIONS(GVT_PROBES_ROW_)
 
 /* Return to user space while holding a watched lock taken in the kernel
- * (lock-unbalanced at sys_exit). Only tasks in `holds` produce a record. */
+ * (lock-unbalanced at sys_exit). Only tasks holding one produce a record. */
 SEC("raw_tracepoint/sys_exit")
 int tp_sys_exit(void *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_state *st;
 	struct gvt_raw_event *e;
 
 	/* Every syscall of every task passes here: with no watched lock held anywhere
 	 * (the usual case) one global read is the whole cost. */
-	if (!n_holding || !bpf_map_lookup_elem(&holds, &tid) || !pass_filter())
+	if (!n_holding)
 		return 0;
-	e = reserve(GVT_FN_sys_exit, false);
+	st = task_state(false);
+	if (!st || !st->holds || !pass_filter())
+		return 0;
+	e = reserve(GVT_FN_sys_exit, REC_LOCK);
 	if (!e)
 		return 0;
 	e->fn = GVT_FN_sys_exit;

@@ -106,8 +106,9 @@ struct gvt_raw_hdr {
 
 /*
  * A record may end early: `hdr.size` covers the header, the fixed fields up to
- * `v`, and every present value (lock records stop after v[GVT_RET], see
- * GVT_RAW_LOCK_SIZE). Names are only in full-size records.
+ * `v`, and every present value (GPUVM records stop before the names, see
+ * GVT_RAW_GPUVM_SIZE; lock records after v[GVT_RET], see GVT_RAW_LOCK_SIZE). Names
+ * are only in full-size records, which only gpuvm_init writes.
  */
 struct gvt_raw_event {
 	struct gvt_raw_hdr hdr;
@@ -125,6 +126,8 @@ struct gvt_raw_event {
 
 #define GVT_RAW_EVENT_HEAD_SIZE ((gvt_u32)(sizeof(struct gvt_raw_hdr) + 16))
 #define GVT_RAW_EVENT_SIZE ((gvt_u32)sizeof(struct gvt_raw_event))
+/* GPUVM records other than gpuvm_init's: every value, no names. */
+#define GVT_RAW_GPUVM_SIZE ((gvt_u32)__builtin_offsetof(struct gvt_raw_event, name))
 /* Lock, unlock and sys_exit records: values up to v[GVT_RET] only. */
 #define GVT_RAW_LOCK_SIZE (GVT_RAW_EVENT_HEAD_SIZE + (GVT_RET + 1) * 8u)
 
@@ -134,7 +137,7 @@ struct gvt_raw_event {
 enum gvt_drop_cause {
 	GVT_DROP_FULL = 0,    /* the ring buffer had no room for the record */
 	GVT_DROP_REFUSED = 1, /* the reservation failed although room remained */
-	GVT_DROP_MAP = 2,     /* a tracer map update failed: evidence lost, not a record */
+	GVT_DROP_MAP = 2,     /* per-thread state (task storage) not made: evidence lost, not a record */
 	GVT_DROP_CAUSES_ = 3,
 };
 struct gvt_drop_stat {

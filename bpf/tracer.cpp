@@ -506,7 +506,7 @@ struct Tracer::Impl {
                                   "gave up; --ringbuf-mb does not help)",
                                   t.n[GVT_DROP_REFUSED]));
     if (t.n[GVT_DROP_MAP])
-      parts.push_back(fmt::format("{} with a tracer map full (too many threads inside traced calls at once)",
+      parts.push_back(fmt::format("{} without per-thread tracer state (the kernel could not allocate it, or it was busy on that CPU)",
                                   t.n[GVT_DROP_MAP]));
     if (t.skipped)
       parts.push_back(fmt::format("{} probe runs skipped by the kernel (the probe's program was already running "

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Ring-buffer records → events: every record kind, every return kind, and every
 // way a record can be malformed.
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -239,6 +240,37 @@ TEST(RawDecode, UnalignedBuffer) {
   RawEvent out;
   ASSERT_EQ(d.decode(b.data() + 1, r.hdr.size, out), RawStatus::ok);
   EXPECT_EQ(out.ev.get(A_VM_BO), 0xffff9e3a022c45a0u);
+}
+
+// GPUVM records other than gpuvm_init's end before the names: every value fits, a
+// name claimed present does not, and a value cut by the end is refused.
+TEST(RawDecode, GpuvmSizeRecords) {
+  static_assert(GVT_RAW_GPUVM_SIZE == offsetof(gvt_raw_event, name));
+  static_assert(GVT_RAW_LOCK_SIZE < GVT_RAW_GPUVM_SIZE && GVT_RAW_GPUVM_SIZE < GVT_RAW_EVENT_SIZE);
+  RawDecoder d;
+  RawEvent out;
+  gvt_raw_event r = base_event(GVT_FN_va_unlink, GVT_PH_ENTRY);
+  r.hdr.size = GVT_RAW_GPUVM_SIZE;
+  set_v(r, GVT_A_VA, 0xffff9e3a022c4000);
+  set_v(r, GVT_S_REFCOUNT, 1);
+  set_v(r, GVT_S_VM_BO, 0xffff9e3a022c45a0);  // the last value slot
+  ASSERT_EQ(decode(d, bytes(r, r.hdr.size), out), RawStatus::ok);
+  EXPECT_EQ(out.ev.get(S_VM_BO), 0xffff9e3a022c45a0u);
+  EXPECT_EQ(out.ev.get(S_REFCOUNT), 1u);
+  EXPECT_TRUE(out.ev.name.empty());
+  EXPECT_TRUE(out.ev.vm_name.empty());
+
+  gvt_raw_event bad = r;
+  bad.present |= 1u << GVT_A_NAME;
+  EXPECT_EQ(decode(d, bytes(bad, bad.hdr.size), out), RawStatus::bad_size);
+  bad = r;
+  bad.present |= 1u << GVT_S_VM_NAME;
+  EXPECT_EQ(decode(d, bytes(bad, bad.hdr.size), out), RawStatus::bad_size);
+  bad = r;
+  bad.hdr.size = GVT_RAW_GPUVM_SIZE - 1;  // S_VM_BO cut short
+  EXPECT_EQ(decode(d, bytes(bad, bad.hdr.size), out), RawStatus::bad_size);
+  bad = r;  // a ring-buffer sample shorter than the size the record claims
+  EXPECT_EQ(decode(d, bytes(bad, GVT_RAW_GPUVM_SIZE - 8), out), RawStatus::bad_size);
 }
 
 TEST(RawDecode, MalformedRecordsAreRejected) {
