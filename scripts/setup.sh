@@ -36,6 +36,7 @@ pkgs=(
   build-essential cmake pkg-config git time
   libcli11-dev libfmt-dev libsimdjson-dev libgtest-dev libxxhash-dev robin-map-dev
   libelf-dev zlib1g-dev clang llvm
+  libcapstone-dev liblzma-dev libzstd-dev  # put coverage: disassembling the module's code (.ko.xz, .ko.zst)
   libclang-rt-dev  # libFuzzer + clang's sanitizer runtimes (.ci/run's fuzz pass); only recommended by clang
   qemu-system-x86 busybox-static cpio kmod xz-utils dwarves
   debootstrap      # the trixie build root of the 7.2 exerciser modules (tests/vm/build-root.sh)
@@ -44,8 +45,13 @@ pkgs=(
 )
 bp_pkgs=(libbpf-dev bpftool)
 
+# Installed for this machine's architecture (or arch all): a bare `dpkg -s NAME` also
+# answers yes for the :arm64 copy that tests/arm64/setup-cross.sh installs.
+arch=$(dpkg --print-architecture)
 missing=()
-for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p:$arch" >/dev/null 2>&1 || dpkg -s "$p:all" >/dev/null 2>&1 || missing+=("$p")
+done
 if ((${#missing[@]})); then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

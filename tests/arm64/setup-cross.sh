@@ -28,10 +28,12 @@ missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 ((${#missing[@]} == 0)) || apt-get install -y -q --no-install-recommends "${missing[@]}"
 # libbpf >= 1.4 (CO-RE features the tracer uses) only in bookworm-backports, as on x86;
-# Multi-Arch: same requires the same version as the host's libbpf-dev.
+# Multi-Arch: same requires the same version as the host's libbpf-dev. The runtime
+# library is named with its version too: apt does not take a backports version (pin
+# 100) to satisfy an exact dependency by itself, and gives up ("held broken packages").
 want=$(dpkg-query -W -f='${Version}' "libbpf-dev:$(dpkg --print-architecture)")
 [[ $(dpkg-query -W -f='${Version}' libbpf-dev:arm64 2>/dev/null || true) == "$want" ]] \
-  || apt-get install -y -q --no-install-recommends "libbpf-dev:arm64=$want"
+  || apt-get install -y -q --no-install-recommends "libbpf-dev:arm64=$want" "libbpf1:arm64=$want"
 
 # simdjson: same version as the host's, unpacked, never installed.
 ver=$(dpkg-query -W -f='${Version}' "libsimdjson-dev:$(dpkg --print-architecture)")
