@@ -13,7 +13,7 @@
 #   CONFIGS="untraced bpftrace live" tests/bench/live.sh
 #
 # Configurations: untraced, bpftrace, live (defaults), live-nostacks (--stacks=none),
-# live-allstacks (--stacks=all), live-k (-k), record (record -o FILE.gvt, in guest RAM).
+# live-allstacks (--stacks=all), live-k (-k), live-k-nostacks, record (record -o FILE.gvt, in guest RAM).
 # Columns: median wall time of the scenario, min..max over the rounds, cost added per
 # traced event ((median - untraced median) / probe hits counted by bpftrace), the
 # ratio of that to bpftrace's, the events the tracer lost (sum over rounds), and where
@@ -39,7 +39,7 @@ guest() {
   local bin=$1 res=$GVT_OUT
   local runfile=/sys/kernel/debug/gpuvm_exerciser/run
   set -m  # background jobs must not ignore SIGINT
-  command -v bpftrace >/dev/null || die "bpftrace not installed (scripts/setup.sh installs it)"
+  command -v bpftrace >/dev/null || die "bpftrace not installed: apt-get install bpftrace (the bench's yardstick; not needed by the tool or its tests)"
   insmod "$GVT_EXERCISER_KO" || die "insmod $GVT_EXERCISER_KO failed"
   echo "$ITERATIONS" > /sys/kernel/debug/gpuvm_exerciser/iterations
 
@@ -105,6 +105,13 @@ guest() {
       awk '{ while (match($0, /"run_time_ns":[0-9]+/)) { s += substr($0, RSTART + 14, RLENGTH - 14); $0 = substr($0, RSTART + RLENGTH) } }
            END { printf "%d\n", s / 1e6 }'
   }
+  # Per program (BPF_STATS=1): "id name run_time_ns run_cnt" of every loaded program,
+  # before and after the scenario; the host side prints the deltas per configuration.
+  bpf_progs() {
+    bpftool prog show 2>/dev/null | awk '/^[0-9]+:/ { id = $1; name = "?"; for (i = 2; i < NF; i++) {
+        if ($i == "name") name = $(i + 1); if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) }
+      if (t != "") print id, name, t, c; t = ""; c = "" }'
+  }
   if [[ ${BPF_STATS:-0} == 1 ]]; then sysctl -q kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"; fi
   run_stress() {
     local t0 t1
@@ -135,14 +142,17 @@ guest() {
       live-nostacks) args=(live -f json --stacks=none) ;;
       live-allstacks) args=(live -f json --stacks=all) ;;
       live-k) args=(live -f json -k) ;;
+      live-k-nostacks) args=(live -f json -k --stacks=none) ;;
       record) rm -f /tmp/gvt-bench.gvt; args=(record -o /tmp/gvt-bench.gvt) ;;
       *) die "unknown configuration '$c'" ;;
     esac
     "$b" "${args[@]}" > "$d/out" 2> "$d/err" & pid=$!
     wait_for "$d/err" '^gpuvm-trace: attached' "$pid" || die "$c did not attach: $(head -5 "$d/err")"
     cpu=$(cpu_ms "$pid") bpf=$(bpf_ms)
+    [[ ${BPF_STATS:-0} != 1 ]] || bpf_progs > "$d/progs.before"
     ns=$(run_stress) || die "stress failed under $c"
     cpu=$(delta "$(cpu_ms "$pid")" "$cpu") bpf=$(delta "$(bpf_ms)" "$bpf")
+    [[ ${BPF_STATS:-0} != 1 ]] || bpf_progs > "$d/progs.after"
     kill -INT "$pid"; wait "$pid" || true
     if [[ ${c#base-} == record ]]; then
       lost=$("$bin" lint -f json /tmp/gvt-bench.gvt 2>/dev/null | sed -n 's/.*"lost":\([0-9]*\).*/\1/p' | tail -1)
@@ -225,3 +235,29 @@ awk -v scen="$1" -v cfgs="$2" '
 }
 summarize stress "$CONFIGS"
 [[ -z $CHURN_CONFIGS ]] || summarize resv-churn "$CHURN_CONFIGS"
+
+# BPF_STATS=1: where each configuration's BPF time goes, per program (median over the
+# rounds of the stress scenario's run time per program run; programs above 1 % of it).
+if [[ ${BPF_STATS:-0} == 1 ]]; then
+  echo
+  echo "stress: BPF time per program (median of rounds): ms, runs, us/run"
+  for c in $CONFIGS; do
+    for d in "$out"/stress."$c".*; do
+      [[ -s $d/progs.before && -s $d/progs.after ]] || continue
+      awk 'NR == FNR { t[$1] = $3; n[$1] = $4; next }
+           $4 > n[$1] { print $2, $3 - t[$1], $4 - n[$1] }  # absent before: not yet run' "$d/progs.before" "$d/progs.after"
+    done | awk -v c="$c" '
+      function median(a, n,   i, j, t) {
+        for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+      }
+      { k = $1; m[k]++; ns[k, m[k]] = $2; cnt[k, m[k]] = $3 }
+      END {
+        for (k in m) { delete a; for (i = 1; i <= m[k]; i++) a[i] = ns[k, i]; mt[k] = median(a, m[k])
+                       delete a; for (i = 1; i <= m[k]; i++) a[i] = cnt[k, i]; mc[k] = median(a, m[k]); tot += mt[k] }
+        printf "  %-16s total %8.1f ms\n", c, tot / 1e6
+        for (k in m) if (mt[k] >= tot / 100)
+          printf "    %-18s %8.1f ms %8d %8.2f\n", k, mt[k] / 1e6, mc[k], mt[k] / (mc[k] ? mc[k] : 1) / 1e3 | "sort -k2,2nr"
+      }'
+  done
+fi
