@@ -110,7 +110,7 @@ guest() {
   bpf_progs() {
     bpftool prog show 2>/dev/null | awk '/^[0-9]+:/ { id = $1; name = "?"; for (i = 2; i < NF; i++) {
         if ($i == "name") name = $(i + 1); if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) }
-      if (t != "") print id, name, t, c; t = ""; c = "" }'
+      print id, name, t + 0, c + 0; t = ""; c = "" }'  # no run yet: bpftool omits both
   }
   if [[ ${BPF_STATS:-0} == 1 ]]; then sysctl -q kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"; fi
   run_stress() {
@@ -196,12 +196,14 @@ echo "== host load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 echo "== host load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -s $out/runs.tsv ]] || die "no results in $out/runs.tsv"
 
-summarize() {  # scenario configs
-awk -v scen="$1" -v cfgs="$2" '
+# Median of a[1..n] (sorts a), for the awk programs below.
+awk_median='
   function median(a, n,   i, j, t) {
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }
+  }'
+summarize() {  # scenario configs
+awk -v scen="$1" -v cfgs="$2" "$awk_median"'
   $1 != scen { next }
   { k = $2; n[k]++; ns[k, n[k]] = $4
     if ($5 != "-") { hits[++nh] = $5 }
@@ -245,12 +247,8 @@ if [[ ${BPF_STATS:-0} == 1 ]]; then
     for d in "$out"/stress."$c".*; do
       [[ -s $d/progs.before && -s $d/progs.after ]] || continue
       awk 'NR == FNR { t[$1] = $3; n[$1] = $4; next }
-           $4 > n[$1] { print $2, $3 - t[$1], $4 - n[$1] }  # absent before: not yet run' "$d/progs.before" "$d/progs.after"
-    done | awk -v c="$c" '
-      function median(a, n,   i, j, t) {
-        for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-      }
+           $4 > n[$1] { print $2, $3 - t[$1], $4 - n[$1] }' "$d/progs.before" "$d/progs.after"
+    done | awk -v c="$c" "$awk_median"'
       { k = $1; m[k]++; ns[k, m[k]] = $2; cnt[k, m[k]] = $3 }
       END {
         for (k in m) { delete a; for (i = 1; i <= m[k]; i++) a[i] = ns[k, i]; mt[k] = median(a, m[k])
