@@ -8,13 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build.sh -DGVT_ARM64_TESTS=ON "-DGVT_ARM64_SCENARIOS=${GVT_ARM64_SCENARIOS:-}"
-# Two at a time (GVT_TEST_JOBS to change): the guests hold the `qemu_guest` resource
-# lock, so only one boots at a time and keeps its QEMU thread on one core, while the
-# builds (the fresh clone of install_fresh_clone, the arm64 cross build, the module
-# trees) and the unit tests take the other; serially they added ~10 minutes to CI.
-jobs=${GVT_TEST_JOBS:-2}
-[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "test.sh: GVT_TEST_JOBS must be a positive count, not '$jobs'" >&2; exit 2; }
-if ! ctest --test-dir build --output-on-failure -j"$jobs" "$@"; then
+if ! ctest --test-dir build --output-on-failure "$@"; then
   # Guest tests get one more chance, loudly: QEMU's TCG emulation has shown rare
   # one-off guest failures (about one boot in ten here, never twice in a row). A real
   # bug fails again; a unit test failure is never retried.
