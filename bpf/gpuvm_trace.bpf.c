@@ -654,7 +654,7 @@ static __always_inline struct gvt_raw_event *reserve(int fn, enum rec_size k)
 	return e;
 }
 
-/* 1 from a forced wakeup until the reader starts its next drain (it writes 0 then). */
+/* 1 from a forced wakeup until the reader has drained the ring (it writes 0 then). */
 __u32 wake_sent = 0;
 
 /* Wake the reader only once data piles up, and once per drain: a wakeup is an

@@ -634,14 +634,11 @@ Header Tracer::header() const {
 void Tracer::poll(RecordSink& sink, int timeout_ms) {
   impl_->sink = &sink;
   int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
-  // Re-armed before the drain, not after it: a producer that crossed the threshold
-  // between the drain and a later clear would have skipped its wakeup, and its
-  // records would have waited for the next timeout. Cleared here, a producer during
-  // the drain at worst wakes us once more.
-  __atomic_store_n(&impl_->skel->bss->wake_sent, 0u, __ATOMIC_RELEASE);
   // Records submitted without a wakeup (see submit() in the BPF side) are only
   // read here: poll consumes nothing when it times out.
   if (n >= 0 || n == -EINTR) n = ring_buffer__consume(impl_->ring.get());
+  // Drained: the next producer past the threshold may wake us again.
+  __atomic_store_n(&impl_->skel->bss->wake_sent, 0u, __ATOMIC_RELEASE);
   if (n < 0 && n != -EINTR)
     throw LiveError(Failure::runtime, fmt::format("reading the ring buffer failed: {}", std::strerror(-n)));
   // Records placed their own losses while they were read; what is left has no
