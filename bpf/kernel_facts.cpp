@@ -3,11 +3,14 @@
 
 #include <sys/utsname.h>
 
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string_view>
+#include <vector>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -30,8 +33,50 @@ bool exists(const std::string& path) {
   return static_cast<bool>(in);
 }
 
+// libbpf's btf__find_by_name_kind scans every type from id 1, a module's base (vmlinux)
+// included: ~60k function names compared per call, a tenth of a second under TCG, and
+// start-up asked ~50 times. So: functions are looked up among a BTF's own types in one
+// pass (a module's functions are never in vmlinux), types among its own first.
+uint32_t first_own_id(const btf* b) {
+  const btf* base = btf__base_btf(b);
+  return base ? btf__type_cnt(base) : 1;
+}
+
+int find_own(const btf* b, const char* name, unsigned kind) {
+  for (uint32_t i = first_own_id(b), n = btf__type_cnt(b); i < n; ++i) {
+    const btf_type* t = btf__type_by_id(b, i);
+    if (btf_kind(t) != kind) continue;
+    const char* tn = btf__name_by_offset(b, t->name_off);
+    if (tn && std::strcmp(tn, name) == 0) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// A struct or enum: the module's own copy, else the base's (a module's types are
+// deduplicated against vmlinux, so shared ones live only there).
+int find_type(const btf* b, const char* name, unsigned kind) {
+  int id = find_own(b, name, kind);
+  if (id < 0 && btf__base_btf(b)) id = btf__find_by_name_kind(b, name, kind);
+  return id;
+}
+
+// Which of `names` are functions of `b` (its own types), in one pass.
+template <class Names>
+std::set<std::string, std::less<>> funcs_of(const btf* b, const Names& names) {
+  std::set<std::string, std::less<>> want(std::begin(names), std::end(names)), found;
+  if (!b) return found;
+  for (uint32_t i = first_own_id(b), n = btf__type_cnt(b); i < n && found.size() < want.size(); ++i) {
+    const btf_type* t = btf__type_by_id(b, i);
+    if (btf_kind(t) != BTF_KIND_FUNC) continue;
+    const char* tn = btf__name_by_offset(b, t->name_off);
+    if (!tn) continue;
+    if (auto it = want.find(std::string_view(tn)); it != want.end()) found.insert(*it);
+  }
+  return found;
+}
+
 bool has_func(const btf* b, std::string_view name) {
-  return b && btf__find_by_name_kind(b, std::string(name).c_str(), BTF_KIND_FUNC) > 0;
+  return b && find_own(b, std::string(name).c_str(), BTF_KIND_FUNC) > 0;
 }
 
 // Member `name` of struct/union type `id` (through typedefs/modifiers): its type id,
@@ -49,7 +94,7 @@ int member_type(const btf* b, int id, std::string_view name) {
 
 Tri has_member_path(const btf* b, const char* strukt, std::initializer_list<std::string_view> path) {
   if (!b) return Tri::absent;
-  int id = btf__find_by_name_kind(b, strukt, BTF_KIND_STRUCT);
+  int id = find_type(b, strukt, BTF_KIND_STRUCT);
   if (id <= 0) return Tri::absent;
   for (std::string_view p : path) {
     id = member_type(b, id, p);
@@ -60,7 +105,7 @@ Tri has_member_path(const btf* b, const char* strukt, std::initializer_list<std:
 
 Tri has_enum_value(const btf* b, const char* en, std::string_view val) {
   if (!b) return Tri::absent;
-  int id = btf__find_by_name_kind(b, en, BTF_KIND_ENUM);
+  int id = find_type(b, en, BTF_KIND_ENUM);
   if (id <= 0) return Tri::absent;
   const btf_type* t = btf__type_by_id(b, id);
   const struct btf_enum* e = btf_enum(t);
@@ -75,7 +120,7 @@ Tri has_enum_value(const btf* b, const char* en, std::string_view val) {
 // drm_gpuvm_bo), or nullopt.
 std::optional<int64_t> member_offset(const btf* b, const char* strukt, std::initializer_list<std::string_view> path) {
   if (!b) return std::nullopt;
-  int id = btf__find_by_name_kind(b, strukt, BTF_KIND_STRUCT);
+  int id = find_type(b, strukt, BTF_KIND_STRUCT);
   if (id <= 0) return std::nullopt;
   int64_t bits = 0;
   for (std::string_view p : path) {
@@ -169,10 +214,14 @@ KernelFacts gather_facts(const FactsOptions& o) {
   if (!vm)
     throw LiveError(Failure::no_btf, "cannot parse kernel BTF at " + vmlinux_path +
                                     ": check that the kernel's BTF is readable");
-  for (auto n : lock_function_names())
-    if (has_func(vm.get(), n)) k.vmlinux_btf.emplace(n);
-  // Without it a preemptible kernel keeps fentry on the lock functions (and may skip).
-  k.kprobe_multi = has_func(vm.get(), "bpf_kprobe_multi_link_attach");
+  {
+    std::vector<std::string_view> names(std::begin(lock_function_names()), std::end(lock_function_names()));
+    // Without it a preemptible kernel keeps fentry on the lock functions (and may skip).
+    names.push_back("bpf_kprobe_multi_link_attach");
+    for (const std::string& n : funcs_of(vm.get(), names))
+      if (n == "bpf_kprobe_multi_link_attach") k.kprobe_multi = true;
+      else k.vmlinux_btf.emplace(n);
+  }
 
   BtfPtr mod;
   const btf* g = nullptr;  // where the GPUVM functions and types live
@@ -193,8 +242,7 @@ KernelFacts gather_facts(const FactsOptions& o) {
     if (read_file(o.sysfs + "/kernel/notes", note)) k.build_id = parse_build_id_note(note);
   }
   if (g) {
-    for (auto n : gpuvm_function_names())
-      if (has_func(g, n)) k.gpuvm_btf.emplace(n);
+    for (const std::string& n : funcs_of(g, gpuvm_function_names())) k.gpuvm_btf.emplace(n);
     // Features from BTF only, never from the version (vm_bo-lifecycle.md §0.1).
     k.feat_gpuva_mutex = has_member_path(g, "drm_gem_object", {"gpuva", "lock"});
     k.feat_immediate_mode = has_enum_value(g, "drm_gpuvm_flags", "DRM_GPUVM_IMMEDIATE_MODE");

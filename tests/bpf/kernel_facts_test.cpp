@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <bpf/btf.h>
 #include <gtest/gtest.h>
 
 #include "bpf/error.h"
@@ -63,6 +64,47 @@ TEST(KernelFacts, HostWithoutGpuvm) {
   fs::create_directories(s.root / "module/drm_gpuvm");
   std::ofstream(s.root / "module/drm_gpuvm/initstate") << "coming\n";
   EXPECT_FALSE(gpuvm_available({s.root.string()}));
+}
+
+// A loaded drm_gpuvm module: its split BTF (built here over the host's vmlinux BTF, as
+// the kernel exposes /sys/kernel/btf/drm_gpuvm) is where functions and features are
+// looked up. The lookups search the module's own types, not vmlinux's (a module's
+// functions are never there), and find what the module has.
+TEST(KernelFacts, ModuleSplitBtfFunctionsAndFeatures) {
+  if (!fs::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no /sys/kernel/btf/vmlinux here";
+  FakeSys s;
+  fs::copy_file("/sys/kernel/btf/vmlinux", s.root / "kernel/btf/vmlinux");
+  btf* base = btf__parse_raw((s.root / "kernel/btf/vmlinux").c_str());
+  ASSERT_NE(base, nullptr);
+  btf* mod = btf__new_empty_split(base);
+  ASSERT_NE(mod, nullptr);
+  int proto = btf__add_func_proto(mod, 0);
+  ASSERT_GT(proto, 0);
+  for (const char* f : {"drm_gpuvm_bo_create", "drm_gpuvm_bo_put_deferred", "drm_gpuvm_bo_obtain_locked"})
+    ASSERT_GT(btf__add_func(mod, f, BTF_FUNC_GLOBAL, proto), 0) << f;
+  ASSERT_GT(btf__add_enum(mod, "drm_gpuvm_flags", 4), 0);
+  ASSERT_EQ(btf__add_enum_value(mod, "DRM_GPUVM_RESV_PROTECTED", 1), 0);
+  ASSERT_EQ(btf__add_enum_value(mod, "DRM_GPUVM_IMMEDIATE_MODE", 2), 0);
+  uint32_t size = 0;
+  const void* raw = btf__raw_data(mod, &size);
+  ASSERT_NE(raw, nullptr);
+  std::ofstream(s.root / "kernel/btf/drm_gpuvm", std::ios::binary).write(static_cast<const char*>(raw), size);
+  btf__free(mod);
+  btf__free(base);
+  fs::create_directories(s.root / "module/drm_gpuvm");
+  std::ofstream(s.root / "module/drm_gpuvm/initstate") << "live\n";
+
+  KernelFacts k = gather_facts({s.root.string()});
+  EXPECT_TRUE(k.gpuvm_present);
+  EXPECT_FALSE(k.gpuvm_builtin);
+  EXPECT_EQ(k.gpuvm_btf, (std::set<std::string, std::less<>>{"drm_gpuvm_bo_create", "drm_gpuvm_bo_obtain_locked",
+                                                              "drm_gpuvm_bo_put_deferred"}));
+  EXPECT_EQ(k.feat_deferred, Tri::yes);
+  EXPECT_EQ(k.feat_prealloc_self_locks, Tri::yes);
+  EXPECT_EQ(k.feat_immediate_mode, Tri::yes);
+  // Neither in the module nor (on a host without DRM) in vmlinux.
+  EXPECT_EQ(k.feat_gpuva_mutex, Tri::absent);
+  EXPECT_TRUE(k.vmlinux_btf.count("ww_mutex_lock"));
 }
 
 }  // namespace
