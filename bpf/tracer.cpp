@@ -319,7 +319,6 @@ struct Tracer::Impl {
   }
 
   void attach_all() {
-    prepare_symbols();
     put_complete = plan.put_complete;
     put_reason = plan.put_reason;
     locks_complete = plan.locks_complete;
@@ -605,8 +604,20 @@ struct Tracer::Impl {
 Tracer::Tracer(const TracerOptions& o, const KernelFacts& k, const Plan& p)
     : impl_(std::make_unique<Impl>(o, k, p)) {
   if (!o.warn) throw LiveError(Failure::runtime, "internal: TracerOptions::warn is not set");
+  // -v: where start-up time goes (seconds under TCG; the verifier and trampolines).
+  auto t = std::chrono::steady_clock::now();
+  auto lap = [&](const char* what) {
+    auto now = std::chrono::steady_clock::now();
+    if (o.verbose)
+      o.verbose(fmt::format("gpuvm-trace: start-up: {} {:.2f} s\n", what, std::chrono::duration<double>(now - t).count()));
+    t = now;
+  };
   impl_->open_and_load();
+  lap("open and load (BTF, verifier)");
+  impl_->prepare_symbols();
+  lap("kernel symbols");
   impl_->attach_all();
+  lap("attach");
 }
 
 Tracer::~Tracer() = default;

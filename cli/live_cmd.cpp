@@ -230,7 +230,11 @@ int run(const LiveArgs& a) {
       throw LiveError(Failure::no_permission,
                       "tracing needs root or CAP_BPF and CAP_PERFMON: run with sudo (--dry-run works without)");
 
+    const auto t_facts = Clock::now();
     KernelFacts facts = gather_facts();
+    if (a.verbose)
+      print_verbose(fmt::format("gpuvm-trace: start-up: kernel facts and put coverage {:.2f} s\n",
+                                std::chrono::duration<double>(Clock::now() - t_facts).count()));
     if (!facts.gpuvm_present && wait) {
       if (!wait_for_module(wait_s))
         throw LiveError(Failure::no_module, g_stop ? "interrupted while waiting for drm_gpuvm"
