@@ -19,19 +19,34 @@ load_exerciser() {
   [[ -w $runfile ]] || die "the exerciser has no $runfile"
 }
 
+# The pollers below use bash builtins only: under TCG the guest's vCPUs share one host
+# thread, and a fork+exec (grep, cat, sleep) costs tens of milliseconds of it. Five of
+# them a second beside a starting tracer made its start-up take about twice as long.
+# nap: a sleep without a process, a read that times out on a pipe we hold both ends of.
+exec {nap_fd}<> <(:)
+nap() { read -r -t "$1" -u "$nap_fd" _ || true; }
+
 # True while pid runs: kill -0 also succeeds on an exited child not yet waited for.
 alive() {
   local st
-  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  { IFS= read -r st < "/proc/$1/stat"; } 2>/dev/null || return 1
   st=${st##*) }
   [[ ${st:0:1} != Z ]]
+}
+# True once file $1 has the tracer's "attached N probes" line.
+attached_line() {
+  local line
+  { while IFS= read -r line; do
+      [[ $line =~ ^gpuvm-trace:\ attached\ [0-9]+\ probes ]] && return 0
+    done < "$1"; } 2>/dev/null
+  return 1
 }
 wait_attached() {  # errfile pid
   local i
   for ((i = 0; i < attach_timeout * 5; i++)); do
-    grep -q '^gpuvm-trace: attached [0-9]* probes' "$1" 2>/dev/null && return 0
+    attached_line "$1" && return 0
     alive "$2" || return 1
-    sleep 0.2
+    nap 0.2
   done
   return 1
 }
@@ -40,7 +55,7 @@ stop() {  # pid rcfile: SIGINT, wait up to 120 s, then SIGKILL
   kill -INT "$1" 2>/dev/null
   for ((i = 0; i < 600; i++)); do
     if ! alive "$1"; then wait "$1"; echo $? > "$2"; return; fi
-    sleep 0.2
+    nap 0.2
   done
   kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; echo killed > "$2"
 }

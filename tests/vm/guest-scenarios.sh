@@ -91,7 +91,7 @@ stop_tracer() {  # pid -> sets $stop_rc ("killed" when it ignored SIGINT); no $(
   local i        # a subshell could not wait for our child
   for ((i = 0; i < stop_timeout * 5; i++)); do
     if ! alive "$1"; then wait "$1"; stop_rc=$?; return; fi
-    sleep 0.2
+    nap 0.2
   done
   kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null
   stop_rc=killed
