@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -37,19 +38,27 @@ bool exists(const std::string& path) {
 // included: ~60k function names compared per call, a tenth of a second under TCG, and
 // start-up asked ~50 times. So: functions are looked up among a BTF's own types in one
 // pass (a module's functions are never in vmlinux), types among its own first.
-uint32_t first_own_id(const btf* b) {
+// scan_own calls f(id, name) for each type of `kind` among b's own types until f
+// returns true.
+template <class F>
+void scan_own(const btf* b, unsigned kind, F&& f) {
   const btf* base = btf__base_btf(b);
-  return base ? btf__type_cnt(base) : 1;
-}
-
-int find_own(const btf* b, const char* name, unsigned kind) {
-  for (uint32_t i = first_own_id(b), n = btf__type_cnt(b); i < n; ++i) {
+  for (uint32_t i = base ? btf__type_cnt(base) : 1, n = btf__type_cnt(b); i < n; ++i) {
     const btf_type* t = btf__type_by_id(b, i);
     if (btf_kind(t) != kind) continue;
     const char* tn = btf__name_by_offset(b, t->name_off);
-    if (tn && std::strcmp(tn, name) == 0) return static_cast<int>(i);
+    if (tn && f(i, std::string_view(tn))) return;
   }
-  return -1;
+}
+
+int find_own(const btf* b, std::string_view name, unsigned kind) {
+  int id = -1;
+  scan_own(b, kind, [&](uint32_t i, std::string_view tn) {
+    if (tn != name) return false;
+    id = static_cast<int>(i);
+    return true;
+  });
+  return id;
 }
 
 // A struct or enum: the module's own copy, else the base's (a module's types are
@@ -60,23 +69,22 @@ int find_type(const btf* b, const char* name, unsigned kind) {
   return id;
 }
 
-// Which of `names` are functions of `b` (its own types), in one pass.
+// Which of `names` are functions of `b` (its own types), with their type ids, in one
+// pass.
 template <class Names>
-std::set<std::string, std::less<>> funcs_of(const btf* b, const Names& names) {
-  std::set<std::string, std::less<>> want(std::begin(names), std::end(names)), found;
+std::map<std::string, uint32_t, std::less<>> funcs_of(const btf* b, const Names& names) {
+  std::set<std::string_view> want(std::begin(names), std::end(names));
+  std::map<std::string, uint32_t, std::less<>> found;
   if (!b) return found;
-  for (uint32_t i = first_own_id(b), n = btf__type_cnt(b); i < n && found.size() < want.size(); ++i) {
-    const btf_type* t = btf__type_by_id(b, i);
-    if (btf_kind(t) != BTF_KIND_FUNC) continue;
-    const char* tn = btf__name_by_offset(b, t->name_off);
-    if (!tn) continue;
-    if (auto it = want.find(std::string_view(tn)); it != want.end()) found.insert(*it);
-  }
+  scan_own(b, BTF_KIND_FUNC, [&](uint32_t i, std::string_view tn) {
+    if (want.count(tn)) found.emplace(tn, i);
+    return found.size() == want.size();
+  });
   return found;
 }
 
 bool has_func(const btf* b, std::string_view name) {
-  return b && find_own(b, std::string(name).c_str(), BTF_KIND_FUNC) > 0;
+  return b && find_own(b, name, BTF_KIND_FUNC) > 0;
 }
 
 // Member `name` of struct/union type `id` (through typedefs/modifiers): its type id,
@@ -218,9 +226,13 @@ KernelFacts gather_facts(const FactsOptions& o) {
     std::vector<std::string_view> names(std::begin(lock_function_names()), std::end(lock_function_names()));
     // Without it a preemptible kernel keeps fentry on the lock functions (and may skip).
     names.push_back("bpf_kprobe_multi_link_attach");
-    for (const std::string& n : funcs_of(vm.get(), names))
-      if (n == "bpf_kprobe_multi_link_attach") k.kprobe_multi = true;
-      else k.vmlinux_btf.emplace(n);
+    for (const auto& [n, id] : funcs_of(vm.get(), names))
+      if (n == "bpf_kprobe_multi_link_attach") {
+        k.kprobe_multi = true;
+      } else {
+        k.vmlinux_btf.emplace(n);
+        k.btf_func_ids.emplace(n, id);
+      }
   }
 
   BtfPtr mod;
@@ -242,12 +254,16 @@ KernelFacts gather_facts(const FactsOptions& o) {
     if (read_file(o.sysfs + "/kernel/notes", note)) k.build_id = parse_build_id_note(note);
   }
   if (g) {
-    for (const std::string& n : funcs_of(g, gpuvm_function_names())) k.gpuvm_btf.emplace(n);
+    for (const auto& [n, id] : funcs_of(g, gpuvm_function_names())) {
+      k.gpuvm_btf.emplace(n);
+      k.btf_func_ids.emplace(n, id);
+    }
     // Features from BTF only, never from the version (vm_bo-lifecycle.md §0.1).
     k.feat_gpuva_mutex = has_member_path(g, "drm_gem_object", {"gpuva", "lock"});
     k.feat_immediate_mode = has_enum_value(g, "drm_gpuvm_flags", "DRM_GPUVM_IMMEDIATE_MODE");
-    k.feat_deferred = tri_of(has_func(g, "drm_gpuvm_bo_put_deferred"));
-    k.feat_prealloc_self_locks = tri_of(has_func(g, "drm_gpuvm_bo_obtain_locked"));
+    // Both names are among gpuvm_function_names().
+    k.feat_deferred = tri_of(k.gpuvm_btf.count("drm_gpuvm_bo_put_deferred") > 0);
+    k.feat_prealloc_self_locks = tri_of(k.gpuvm_btf.count("drm_gpuvm_bo_obtain_locked") > 0);
   }
   if (k.gpuvm_builtin) {
     PutCoverage pc;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -35,6 +36,11 @@ struct KernelFacts {
   std::set<std::string, std::less<>> vmlinux_traceable; // ww_mutex_*, mutex_*
   std::set<std::string, std::less<>> gpuvm_btf;         // FUNC names in GPUVM BTF
   std::set<std::string, std::less<>> vmlinux_btf;       // lock FUNC names in vmlinux BTF
+  // The FUNC type id of each name of the two sets above, in its own BTF object (the
+  // module's for GPUVM functions unless built in): the loader passes these to the
+  // kernel instead of having libbpf search every BTF by name (btf_targets.cpp).
+  // Absent from fixtures: the loader then lets libbpf look the name up.
+  std::map<std::string, uint32_t, std::less<>> btf_func_ids;
   Tri feat_deferred = Tri::absent;
   Tri feat_gpuva_mutex = Tri::absent;
   Tri feat_immediate_mode = Tri::absent;

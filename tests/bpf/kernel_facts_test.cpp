@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <bpf/btf.h>
 #include <gtest/gtest.h>
@@ -80,8 +81,16 @@ TEST(KernelFacts, ModuleSplitBtfFunctionsAndFeatures) {
   ASSERT_NE(mod, nullptr);
   int proto = btf__add_func_proto(mod, 0);
   ASSERT_GT(proto, 0);
-  for (const char* f : {"drm_gpuvm_bo_create", "drm_gpuvm_bo_put_deferred", "drm_gpuvm_bo_obtain_locked"})
-    ASSERT_GT(btf__add_func(mod, f, BTF_FUNC_GLOBAL, proto), 0) << f;
+  std::map<std::string, uint32_t, std::less<>> ids;  // what the loader will hand the kernel
+  for (const char* f : {"drm_gpuvm_bo_create", "drm_gpuvm_bo_put_deferred", "drm_gpuvm_bo_obtain_locked"}) {
+    int id = btf__add_func(mod, f, BTF_FUNC_GLOBAL, proto);
+    ASSERT_GT(id, 0) << f;
+    ids.emplace(f, static_cast<uint32_t>(id));
+  }
+  // A vmlinux lock function keeps its vmlinux id.
+  int ww = btf__find_by_name_kind(base, "ww_mutex_lock", BTF_KIND_FUNC);
+  ASSERT_GT(ww, 0);
+  ids.emplace("ww_mutex_lock", static_cast<uint32_t>(ww));
   ASSERT_GT(btf__add_enum(mod, "drm_gpuvm_flags", 4), 0);
   ASSERT_EQ(btf__add_enum_value(mod, "DRM_GPUVM_RESV_PROTECTED", 1), 0);
   ASSERT_EQ(btf__add_enum_value(mod, "DRM_GPUVM_IMMEDIATE_MODE", 2), 0);
@@ -105,6 +114,13 @@ TEST(KernelFacts, ModuleSplitBtfFunctionsAndFeatures) {
   // Neither in the module nor (on a host without DRM) in vmlinux.
   EXPECT_EQ(k.feat_gpuva_mutex, Tri::absent);
   EXPECT_TRUE(k.vmlinux_btf.count("ww_mutex_lock"));
+  // Every function found has its id in its own BTF object, and those are the ids.
+  EXPECT_EQ(k.btf_func_ids.size(), k.gpuvm_btf.size() + k.vmlinux_btf.size());
+  for (const auto& [name, id] : ids) {
+    auto it = k.btf_func_ids.find(name);
+    ASSERT_NE(it, k.btf_func_ids.end()) << name;
+    EXPECT_EQ(it->second, id) << name;
+  }
 }
 
 }  // namespace
