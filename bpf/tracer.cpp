@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 #include <tsl/robin_map.h>
 
+#include "bpf/btf_targets.h"
 #include "bpf/error.h"
 #include "bpf/gpuvm_trace.h"
 #include "bpf/kallsyms.h"
@@ -157,6 +158,7 @@ struct Tracer::Impl {
   const KernelFacts& facts;
   Plan plan;
   std::unique_ptr<gpuvm_trace_bpf, SkelDeleter> skel;
+  BtfTargets btf_targets;  // the fentry/fexit targets of `skel`'s load, by BTF id
   std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links;
   std::vector<bool> link_is_kprobe;
   std::unique_ptr<ring_buffer, RingDeleter> ring;
@@ -257,6 +259,8 @@ struct Tracer::Impl {
   void open_and_load() {
     g_verbose = opts.verbose;
     libbpf_set_print(libbpf_print);
+    // Before the open: libbpf picks a program's section handler there.
+    const bool by_id = BtfTargets::install();
     skel.reset(gpuvm_trace_bpf__open());
     if (!skel)
       throw LiveError(Failure::runtime, fmt::format("cannot open the BPF object: {}", std::strerror(errno)));
@@ -283,6 +287,7 @@ struct Tracer::Impl {
     skel->rodata->wake_bytes = static_cast<uint32_t>(bytes / 8);
 
     bpf_program* p;
+    int targets_by_id = 0, targets_by_name = 0;
     bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
     for (const PlannedProbe& pp : plan.probes) {
       bpf_program* pr = prog(pp.mech, pp.fn);
@@ -291,12 +296,21 @@ struct Tracer::Impl {
       if (pp.multi && bpf_program__set_expected_attach_type(pr, BPF_TRACE_KPROBE_MULTI))
         throw LiveError(Failure::runtime, fmt::format("internal: cannot make {} a kprobe.multi program", pp.symbol));
       if (pp.mech == Mech::fentry || pp.mech == Mech::fexit) {
+        auto id = facts.btf_func_ids.find(pp.symbol);
+        if (by_id && id != facts.btf_func_ids.end() && btf_targets.set(pr, pp.module, id->second)) {
+          ++targets_by_id;
+          continue;
+        }
+        ++targets_by_name;
         if (int err = bpf_program__set_attach_target(pr, 0, pp.symbol.c_str()))
           throw LiveError(Failure::missing_function,
                           fmt::format("cannot target {} ({}): is the drm_gpuvm module's BTF loaded? try -k",
                                       pp.symbol, std::strerror(-err)));
       }
     }
+    if (opts.verbose && targets_by_id + targets_by_name)
+      opts.verbose(fmt::format("gpuvm-trace: fentry/fexit targets: {} by BTF id, {} looked up by libbpf\n",
+                               targets_by_id, targets_by_name));
     if (int err = gpuvm_trace_bpf__load(skel.get())) {
       std::string excerpt = verifier_excerpt(g_libbpf_log, 20);
       if (err == -EPERM && !have_bpf_privileges())
