@@ -19,14 +19,12 @@ die() { echo "demo.sh: $*" >&2; exit 1; }
 
 # ---- guest side (vm-run.sh runs `scripts/demo.sh --guest` inside the VM) ----
 if [[ ${1:-} == --guest ]]; then
-  bin=$2
   set -m   # background jobs would otherwise ignore SIGINT, the tracer's stop signal
-  # Builtins only while the tracer starts: under QEMU's emulation every grep, cat or
-  # sleep process costs the guest tens of milliseconds, and five a second made the
-  # start-up twice as slow (tests/vm/guest-lib.sh).
-  alive() { local st; { read -r st < "/proc/$1/stat"; } 2>/dev/null || return 1; st=${st##*) }; [[ ${st:0:1} != Z ]]; }
-  attached() { local l; { while IFS= read -r l; do [[ $l == "gpuvm-trace: attached "* ]] && return 0; done < "$1"; } 2>/dev/null; return 1; }
-  exec {nap_fd}<> <(:)
+  log() { echo "demo: $*" >&2; }
+  # The guest tests' pollers (alive, wait_attached): bash builtins only, as the tracer
+  # starts twice as slowly beside a forking poller under QEMU's emulation.
+  source "$repo/tests/vm/guest-lib.sh"
+  bin=$2
   insmod "$GVT_EXERCISER_KO" || die "insmod $GVT_EXERCISER_KO failed"
   errf=/tmp/live.err
   # stderr goes to the terminal and to a file, to see the "attached" line.
@@ -37,12 +35,10 @@ if [[ ${1:-} == --guest ]]; then
     "$bin" live > >(cat) 2> >(tee "$errf" >&2) &
   fi
   pid=$!
-  for ((i = 0; i < 1200; i++)); do
-    attached "$errf" && break
+  if ! wait_attached "$errf" "$pid"; then
     alive "$pid" || { wait "$pid"; die "gpuvm-trace live exited before attaching (status $?)"; }
-    read -r -t 0.2 -u "$nap_fd" _ || true
-  done
-  grep -q '^gpuvm-trace: attached' "$errf" || die "gpuvm-trace live did not attach within 240 s"
+    die "gpuvm-trace live did not attach within $attach_timeout s"
+  fi
   echo "demo: running the exerciser's demo scenario..."
   echo demo > /sys/kernel/debug/gpuvm_exerciser/run || die "the demo scenario failed to run"
   kill -INT "$pid"
