@@ -531,11 +531,21 @@ struct Tracer::Impl {
   }
 
   // After the ring buffer was drained: drops that no record read so far revealed
-  // (nothing was made after them yet) are reported now. `now_all`: read the kernel's
-  // skip counters now (the last drain), not once a second.
+  // (nothing was made after them yet) are reported now, if the ring is still empty
+  // after the counter was read (see LossPlacer::from_counter). `now_all`: the last
+  // drain, the probes detached: read the kernel's skip counters now, not once a
+  // second, and drain what is left so that every drop is reported.
   void deliver_losses(bool now_all = false) {
-    if (uint64_t n = losses.from_counter(__atomic_load_n(&skel->bss->drop_seq, __ATOMIC_ACQUIRE)))
-      lose(n, std::nullopt);
+    // The order matters: a record made before a counted drop was reserved before it,
+    // so an empty ring seen after the counter means all such records were read.
+    const uint64_t seq = __atomic_load_n(&skel->bss->drop_seq, __ATOMIC_ACQUIRE);
+    const struct ring* r = ring_buffer__ring(ring.get(), 0);
+    bool empty = !r || ring__avail_data_size(r) == 0;
+    for (int i = 0; now_all && !empty && i < 100; ++i) {
+      ring_buffer__consume(ring.get());
+      empty = ring__avail_data_size(r) == 0;
+    }
+    if (uint64_t n = losses.from_counter(seq, empty || now_all)) lose(n, std::nullopt);
     // Programs skipped because another BPF program was running on that CPU.
     auto now = std::chrono::steady_clock::now();
     if (now_all || now - last_miss_check >= std::chrono::seconds(1)) {

@@ -341,14 +341,30 @@ TEST(LossPlacer, ReportsEachDropOnceBeforeTheFirstLaterRecord) {
   EXPECT_EQ(p.before_record(3), 3u);   // three drops before this record
   EXPECT_EQ(p.before_record(3), 0u);   // already reported
   EXPECT_EQ(p.before_record(2), 0u);   // a record made before the third drop
-  EXPECT_EQ(p.from_counter(5), 2u);    // two more, no record after them yet
+  EXPECT_EQ(p.from_counter(5, true), 2u);  // two more, no record after them yet
   EXPECT_EQ(p.before_record(5), 0u);   // ... and not again when one arrives
-  EXPECT_EQ(p.from_counter(5), 0u);
+  EXPECT_EQ(p.from_counter(5, true), 0u);
   // The stamp is 32 bits: wrap-around keeps counting.
   LossPlacer w;
-  EXPECT_EQ(w.from_counter(0xffffffffull), 0xffffffffull);
+  EXPECT_EQ(w.from_counter(0xffffffffull, true), 0xffffffffull);
   EXPECT_EQ(w.before_record(2), 3u);   // 0x1'0000'0002 - 0xffff'ffff
-  EXPECT_EQ(w.from_counter(0x100000002ull), 0u);
+  EXPECT_EQ(w.from_counter(0x100000002ull, true), 0u);
+}
+
+// A drain ends; the producers refill the tiny ring (records made before the drop),
+// then a drop: the counter says 1 while those records wait. Reported then, the loss
+// would precede them; it must come after them, before the first record made after it.
+TEST(LossPlacer, ADropIsNotReportedAheadOfRecordsStillInTheRing) {
+  LossPlacer p;
+  EXPECT_EQ(p.before_record(0), 0u);          // read in the drain
+  EXPECT_EQ(p.from_counter(1, false), 0u);    // the ring is not empty: wait
+  EXPECT_EQ(p.before_record(0), 0u);          // made before the drop (a create, say)
+  EXPECT_EQ(p.before_record(1), 1u);          // the first record made after it
+  EXPECT_EQ(p.from_counter(1, true), 0u);
+  // No record after a drop: the next drain that finds the ring empty reports it.
+  EXPECT_EQ(p.from_counter(3, false), 0u);
+  EXPECT_EQ(p.before_record(1), 0u);
+  EXPECT_EQ(p.from_counter(3, true), 2u);
 }
 
 }  // namespace
