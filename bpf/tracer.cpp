@@ -14,6 +14,7 @@
 #include <mutex>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -666,12 +667,26 @@ Header Tracer::header() const {
   return h;
 }
 
+// GVT_TEST_DRAIN_PAUSE_MS: a pause between a drain and the loss report after it, for
+// the guest's loss test (tests/vm/guest-lossy.sh): it lets a tiny ring refill and
+// overflow there every time, the race a busy machine hits now and then.
+static std::chrono::milliseconds drain_pause() {
+  static const std::chrono::milliseconds ms = [] {
+    const char* e = std::getenv("GVT_TEST_DRAIN_PAUSE_MS");
+    char* end = nullptr;
+    long v = e && *e ? std::strtol(e, &end, 10) : 0;
+    return std::chrono::milliseconds(end && *end == '\0' && v > 0 && v <= 1000 ? v : 0);
+  }();
+  return ms;
+}
+
 void Tracer::poll(RecordSink& sink, int timeout_ms) {
   impl_->sink = &sink;
   int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
   // Records submitted without a wakeup (see submit() in the BPF side) are only
   // read here: poll consumes nothing when it times out.
   if (n >= 0 || n == -EINTR) n = ring_buffer__consume(impl_->ring.get());
+  if (drain_pause().count()) std::this_thread::sleep_for(drain_pause());
   // Drained: the next producer past the threshold may wake us again.
   __atomic_store_n(&impl_->skel->bss->wake_sent, 0u, __ATOMIC_RELEASE);
   if (n < 0 && n != -EINTR)
