@@ -8,14 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The guests' kernels, initramfs and exerciser modules (ctest's vm_prepare_* fixtures)
-# are, on a cold cache, 6-7 minutes of downloads, a debootstrap and module builds,
-# mostly waiting on the network: fetched beside the build when the whole suite runs.
-# The fixtures still run in ctest, find them ready in seconds, and retry and fail
-# loudly if this did not get them.
+# are, on a cold cache, minutes of downloads, a debootstrap and module builds:
+# prepared beside the build when the whole suite runs. The fixtures still run in
+# ctest, find them ready in seconds, and retry and fail loudly if this did not.
 prep_pid=''
 if (($# == 0)); then
-  (for k in 6.12 7.2; do GVT_KVER=$k tests/vm/prepare.sh || exit; done
-   GVT_KVER=7.2 GVT_ARCH=arm64 tests/vm/prepare.sh) > build-prepare.log 2>&1 &
+  tests/vm/prepare-all.sh > build-prepare.log 2>&1 &
   prep_pid=$!
 fi
 ./scripts/build.sh -DGVT_ARM64_TESTS=ON "-DGVT_ARM64_SCENARIOS=${GVT_ARM64_SCENARIOS:-}"
