@@ -32,6 +32,7 @@
 #include "bpf/gpuvm_trace.h"
 #include "bpf/kallsyms.h"
 #include "bpf/read_file.h"
+#include "decode/env_ms.h"
 #include "bpf/raw_decode.h"
 #include "gpuvm_trace.skel.h"
 
@@ -59,12 +60,21 @@ std::string g_libbpf_log;
 std::function<void(const std::string&)> g_verbose;
 
 int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list ap) {
-  char buf[4096];
+  // A verifier log comes as one message of up to megabytes: print it whole.
+  std::string buf(4096, '\0');
   va_list aq;
   va_copy(aq, ap);
-  int n = std::vsnprintf(buf, sizeof buf, fmt, aq);
+  int n = std::vsnprintf(buf.data(), buf.size(), fmt, aq);
   va_end(aq);
-  if (n > 0 && g_libbpf_log.size() < (4u << 20)) g_libbpf_log.append(buf, std::min<size_t>(n, sizeof buf - 1));
+  if (n < 0) return 0;
+  if (static_cast<size_t>(n) >= buf.size()) {
+    buf.assign(static_cast<size_t>(n) + 1, '\0');
+    va_copy(aq, ap);
+    std::vsnprintf(buf.data(), buf.size(), fmt, aq);
+    va_end(aq);
+  }
+  buf.resize(static_cast<size_t>(n));
+  if (g_libbpf_log.size() < (4u << 20)) g_libbpf_log.append(buf, 0, (4u << 20) - g_libbpf_log.size());
   if (g_verbose && level != LIBBPF_DEBUG) g_verbose(buf);
   return 0;
 }
@@ -533,9 +543,10 @@ struct Tracer::Impl {
 
   // After the ring buffer was drained: drops that no record read so far revealed
   // (nothing was made after them yet) are reported now, if the ring is still empty
-  // after the counter was read (see LossPlacer::from_counter). `now_all`: the last
-  // drain, the probes detached: read the kernel's skip counters now, not once a
-  // second, and drain what is left so that every drop is reported.
+  // after the counter was read (see LossPlacer::from_counter). `now_all`: one of the
+  // last drains, the probes still attached: read the kernel's skip counters now, not
+  // once a second, and drain what is left so that every drop counted so far is
+  // reported (a later one reaches the next final drain).
   void deliver_losses(bool now_all = false) {
     // The order matters: a record made before a counted drop was reserved before it,
     // so an empty ring seen after the counter means all such records were read.
@@ -671,12 +682,7 @@ Header Tracer::header() const {
 // the guest's loss test (tests/vm/guest-lossy.sh): it lets a tiny ring refill and
 // overflow there every time, the race a busy machine hits now and then.
 static std::chrono::milliseconds drain_pause() {
-  static const std::chrono::milliseconds ms = [] {
-    const char* e = std::getenv("GVT_TEST_DRAIN_PAUSE_MS");
-    char* end = nullptr;
-    long v = e && *e ? std::strtol(e, &end, 10) : 0;
-    return std::chrono::milliseconds(end && *end == '\0' && v > 0 && v <= 1000 ? v : 0);
-  }();
+  static const std::chrono::milliseconds ms = env_ms("GVT_TEST_DRAIN_PAUSE_MS", 1000).value_or(std::chrono::milliseconds(0));
   return ms;
 }
 

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "decode/env_ms.h"
 #include "decode/safe_text.h"
 
 namespace gvt::cli {
@@ -18,12 +19,7 @@ bool g_stdout_tty = false;          // stdout shares the screen: clear before it
 
 // GVT_PROGRESS_MS: redraw interval (tests shorten it so that a small trace draws).
 std::chrono::milliseconds redraw_interval(bool terminal) {
-  if (const char* e = std::getenv("GVT_PROGRESS_MS"); e && *e) {
-    char* end = nullptr;
-    long v = std::strtol(e, &end, 10);
-    if (end && *end == '\0' && v >= 0 && v <= 60000) return std::chrono::milliseconds(v);
-  }
-  return std::chrono::milliseconds(terminal ? 250 : 1000);
+  return env_ms("GVT_PROGRESS_MS", 60000).value_or(std::chrono::milliseconds(terminal ? 250 : 1000));
 }
 
 std::string bytes_text(uint64_t b) {
