@@ -142,6 +142,7 @@ int sc_demo(void);
 int sc_extobj_add_unlocked(void);
 int sc_evict_unlocked(void);
 int sc_obtain_unlocked(void);
+int sc_stack_memo(void);
 int sc_link_unlocked(void);
 int sc_put_final_unlocked(void);
 int sc_unlink_unlocked(void);

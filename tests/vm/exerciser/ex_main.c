@@ -49,6 +49,7 @@ static const struct ex_scenario ex_scenarios[] = {
 	{ "duplicate-vm-bo", sc_duplicate_vm_bo },
 	{ "lock-unbalanced", sc_lock_unbalanced },
 	{ "extobj-missing", sc_extobj_missing },
+	{ "stack-memo", sc_stack_memo },
 	/* immediate mode, gpuva.lock, deferred cleanup: -EOPNOTSUPP where absent */
 	{ "g3", sc_g3 },
 	{ "g3-put-deferred", sc_g3_put_deferred },

@@ -165,6 +165,86 @@ int sc_obtain_unlocked(void)
 }
 
 /*
+ * stack-memo (the tracer's per-task stack memo, issue 10), nouveau, flags 0:
+ *   lock g ; memo_call_a: memo_obtain: obtain(V,G) {create ⟵B} ⟵B ; unlock g
+ *   memo_call_b: memo_obtain: BUG obtain(V,G) ⟵B (found) with g not held
+ *       → obtain-unlocked error
+ *   extobj_add(B) ; drm_exec R, g: insert, link ; lock g ; put(B) ; put(B) ;
+ *   unlock g ; nouveau unbind (g held) ; teardown
+ * memo_call_a and memo_call_b are the same code calling the same helper, so both
+ * obtains come from the same return address at the same stack depth in the same
+ * syscall: only the return address into memo_call_a / memo_call_b differs. The
+ * finding's stack must name memo_call_b; a tracer that reused the first call's
+ * stack would name memo_call_a (vm_scenario_test checks it).
+ * Expected: obtain-unlocked:violation:error:1.
+ */
+static struct drm_gpuvm_bo *memo_sink;
+
+static noinline __attribute__((noipa)) struct drm_gpuvm_bo *memo_obtain(struct drm_gpuvm *vm,
+									 struct drm_gem_object *obj)
+{
+	struct drm_gpuvm_bo *vm_bo = ex_obtain(vm, obj);
+
+	WRITE_ONCE(memo_sink, vm_bo); /* not a tail call: this frame stays */
+	return vm_bo;
+}
+
+static noinline __attribute__((noipa)) struct drm_gpuvm_bo *memo_call_a(struct drm_gpuvm *vm,
+									 struct drm_gem_object *obj)
+{
+	struct drm_gpuvm_bo *vm_bo = memo_obtain(vm, obj);
+
+	WRITE_ONCE(memo_sink, vm_bo);
+	return vm_bo;
+}
+
+static noinline __attribute__((noipa)) struct drm_gpuvm_bo *memo_call_b(struct drm_gpuvm *vm,
+									 struct drm_gem_object *obj)
+{
+	struct drm_gpuvm_bo *vm_bo = memo_obtain(vm, obj);
+
+	WRITE_ONCE(memo_sink, vm_bo);
+	return vm_bo;
+}
+
+int sc_stack_memo(void)
+{
+	struct drm_gpuvm_bo *a, *b;
+	struct drm_exec exec;
+	struct ex_set s;
+	int ret;
+
+	EX_CHECK(ex_set_init(&s, "memo-nouveau", 0, EX_VM_PLAIN));
+	ex_lock(s.bo);
+	a = memo_call_a(&s.vm->base, &s.bo->base);
+	ex_unlock(s.bo);
+	EX_CHECK(PTR_ERR_OR_ZERO(a));
+	b = memo_call_b(&s.vm->base, &s.bo->base); /* BUG */
+	if (IS_ERR(b)) {
+		ex_lock(s.bo);
+		drm_gpuvm_bo_put(a);
+		ex_unlock(s.bo);
+		EX_CHECK(PTR_ERR(b));
+	}
+	drm_gpuvm_bo_extobj_add(b);
+	ret = ex_exec_lock(&exec, s.vm, &s.bo, 1);
+	if (!ret) {
+		ret = drm_gpuva_insert(&s.vm->base, s.va[0]);
+		if (!ret)
+			drm_gpuva_link(s.va[0], b);
+		drm_exec_fini(&exec);
+	}
+	ex_lock(s.bo);
+	drm_gpuvm_bo_put(b);
+	drm_gpuvm_bo_put(a);
+	ex_unlock(s.bo);
+	EX_CHECK(ret);
+	EX_CHECK(nv_unbind(s.vm, s.bo, s.va[0]));
+	ex_set_fini(&s);
+	return 0;
+}
+
+/*
  * link-unlocked, nouveau, flags 0:
  *   lock g ; obtain ⟵B ; unlock g ; extobj_add(B)
  *   drm_exec lock R only ; insert ; BUG link(va,B) with g not held
