@@ -172,30 +172,11 @@ struct argval {
  * owner inherited it). Made on first need; a failed creation (no memory, or the
  * storage busy on this CPU because a program it interrupted was inside it) is
  * counted as lost evidence (GVT_DROP_MAP) where a record depends on it. */
-#define MEMO_WAYS 4    /* stacks remembered per task */
-#define MEMO_LEVELS 4  /* return addresses above the caller's checked before a reuse */
-#define MEMO_WINDOW 64 /* stack words above the caller's return slot searched for them */
-
-/* A stack unwound at a call, reused by a later call of the same task from the same
- * place (see memo_stack). levels == 0: empty. */
-struct stack_memo {
-	__u64 caller_ret;     /* the traced function's return address */
-	__u64 sys[4];         /* the syscall the task is in: user ip, number, two arguments */
-	__u64 ret[MEMO_LEVELS]; /* the next return addresses of the stack... */
-	__u8 slot[MEMO_LEVELS]; /* ...and where they sat: words above the caller's slot */
-	__s32 stack_id;
-	__u16 fn;
-	__u8 levels;
-	__u8 pad;
-};
-
 struct task_state {
 	struct lockcall lc;
 	__u32 holds;     /* watched locks acquired and not released: gates sys_exit */
 	__u32 user;      /* counted in n_user_holding */
 	struct outer_stack outer;
-	struct stack_memo memo[MEMO_WAYS];
-	__u32 memo_next; /* the way the next new stack replaces */
 	__u64 kargs_valid; /* 1 << fn */
 	struct argval kargs[GVT_FN_COUNT_];
 };
@@ -884,258 +865,9 @@ static __always_inline __s32 outer_stack_of(int fn, __u64 a0, __u64 a1)
 	return o->stack_id;
 }
 
-/*
- * Stack memo (x86-64 fentry entries, --stacks=needed). Unwinding is most of a stacked
- * record's cost, and drivers make the same call from the same place over and over
- * (each round of a bind loop, each ioctl of a kind). Each task keeps the last
- * MEMO_WAYS stacks it unwound, keyed by the function, the return address into its
- * caller and the syscall the task is in. A later call with the same key takes the
- * remembered id only if the stack's next MEMO_LEVELS return addresses still sit in
- * the same stack slots above the caller's, i.e. the same chain of frames up to there
- * (the return addresses a finding names: the bad call's caller and theirs); else
- * it unwinds. --stacks=all always unwinds.
- *
- * Where the return address comes from: the fentry trampoline is called by the traced
- * function's first instruction, so above the trampoline's saved frame pointer sit
- * the return address into the traced function (the function + 5, or + 9 behind an
- * IBT endbr) and the traced function's own return address. The frame lies just above
- * the program's ctx (the saved arguments, maybe the return value slot). The layout
- * is found per function at the first stacked call by looking for the first of those
- * two words, and checked on every call: where it is not found (another architecture
- * or trampoline), the memo stays off for that function.
- */
-/* Stacks taken from the memo and calls that unwound after looking there (-v). */
-__u64 stack_memo_hits = 0;
-__u64 stack_memo_misses = 0;
-
-#if defined(__TARGET_ARCH_x86)
-struct pt_regs___gvt {
-	unsigned long di, si, orig_ax, ip;
-} __attribute__((preserve_access_index));
-
-/* Per function: the ctx word holding the return address into it; 0 unknown, 0xff none. */
-#define TRAMP_FNS 64
-_Static_assert(GVT_FN_COUNT_ <= TRAMP_FNS, "tramp_word too small");
-__u8 tramp_word[TRAMP_FNS] = {};
-#define TRAMP_SEARCH 12
-
-struct memo_scratch {
-	__u64 ips[GVT_MAX_FRAMES];
-	__u64 win[MEMO_WINDOW];
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct memo_scratch);
-} memo_scratch SEC(".maps");
-
-struct memo_scan {
-	struct memo_scratch *sc;
-	struct stack_memo *m;
-	__u32 first; /* ips index of the first level */
-	__u32 k;
-};
-
-/* One stack word (idx) against the next level's return address. */
-static long memo_scan_word(__u32 idx, void *data)
-{
-	struct memo_scan *s = data;
-	__u32 k = s->k, i = s->first + s->k;
-	__u64 r;
-
-	if (k >= MEMO_LEVELS || i >= GVT_MAX_FRAMES || idx >= MEMO_WINDOW)
-		return 1;
-	/* The masks are no-ops after the checks above, kept from the compiler for the
-	 * verifier, which does not see those checks on the register it indexes with. */
-	barrier_var(i);
-	barrier_var(idx);
-	barrier_var(k);
-	r = s->sc->ips[i & (GVT_MAX_FRAMES - 1)];
-	if (!r)
-		return 1; /* the stack ends here */
-	if (s->sc->win[idx & (MEMO_WINDOW - 1)] == r) {
-		s->m->ret[k & (MEMO_LEVELS - 1)] = r;
-		s->m->slot[k & (MEMO_LEVELS - 1)] = idx + 1;
-		s->k = k + 1;
-	}
-	return 0;
-}
-
-/* The word of ctx that holds the return address into the traced function (the
- * next one holds the caller's, read into *caller_ret), or 0. */
-static __always_inline __u32 tramp_frame(__u64 *ctx, int fn, __u64 ip, __u64 *caller_ret)
-{
-	__u8 w = tramp_word[fn & (TRAMP_FNS - 1)];
-	__u64 v[2] = {};
-
-	if (w == 0xff)
-		return 0;
-	if (w) {
-		if (bpf_probe_read_kernel(v, sizeof(v), ctx + (w & 15)) || (v[0] != ip + 5 && v[0] != ip + 9)) {
-			/* The trampoline was rebuilt (another program attached to the
-			 * function or left it): look again once at the next call. */
-			tramp_word[fn & (TRAMP_FNS - 1)] = 0;
-			return 0;
-		}
-		*caller_ret = v[1];
-		return w & 15;
-	}
-	for (__u32 j = 1; j <= TRAMP_SEARCH; j++) {
-		if (!bpf_probe_read_kernel(v, sizeof(v), ctx + j) && (v[0] == ip + 5 || v[0] == ip + 9)) {
-			tramp_word[fn & (TRAMP_FNS - 1)] = j;
-			*caller_ret = v[1];
-			return j;
-		}
-	}
-	tramp_word[fn & (TRAMP_FNS - 1)] = 0xff;
-	return 0;
-}
-
-/* Where the stack of this call is remembered, or NULL (unwind and do not remember).
- * Loads through the task's BTF pointers are plain loads, not helper calls: this runs
- * on every stacked record and must cost far less than the unwind it saves. */
-static __always_inline struct stack_memo *memo_key(__u64 *ctx, int fn, struct stack_memo *key,
-						   __u64 **caller_slot)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct pt_regs___gvt *r;
-	__u32 w = tramp_frame(ctx, fn, bpf_get_func_ip(ctx), &key->caller_ret);
-
-	if (!w)
-		return 0;
-	*caller_slot = ctx + w + 1;
-	r = (struct pt_regs___gvt *)bpf_task_pt_regs(t);
-	if (!r)
-		return 0;
-	/* Only on the task's own stack: in an interrupt the frames below the handler
-	 * belong to whatever the task was doing, which no key here captures. */
-	if ((__u64)*caller_slot <= (__u64)t->stack || (__u64)*caller_slot >= (__u64)r)
-		return 0;
-	key->sys[0] = r->ip;
-	key->sys[1] = r->orig_ax;
-	key->sys[2] = r->di;
-	key->sys[3] = r->si;
-	key->fn = fn;
-	return key;
-}
-
-/* A remembered stack id for this call, or < 0. */
-static __always_inline __s32 memo_find(struct task_state *st, const struct stack_memo *key,
-				       __u64 *caller_slot)
-{
-	struct memo_scratch *sc;
-	__u32 zero = 0;
-
-	sc = bpf_map_lookup_elem(&memo_scratch, &zero);
-	if (!sc)
-		return -1;
-	for (int w = 0; w < MEMO_WAYS; w++) {
-		struct stack_memo *m = &st->memo[w];
-		__u32 top;
-		bool same = true;
-
-		if (m->stack_id < 0 || m->fn != key->fn || m->caller_ret != key->caller_ret ||
-		    m->sys[0] != key->sys[0] || m->sys[1] != key->sys[1] ||
-		    m->sys[2] != key->sys[2] || m->sys[3] != key->sys[3] || !m->levels ||
-		    m->levels > MEMO_LEVELS)
-			continue;
-		top = m->slot[(m->levels - 1) & (MEMO_LEVELS - 1)];
-		if (!top || top > MEMO_WINDOW ||
-		    bpf_probe_read_kernel(sc->win, top * sizeof(__u64), caller_slot + 1))
-			continue;
-		for (int k = 0; k < MEMO_LEVELS; k++) {
-			__u32 o = m->slot[k];
-
-			if (k >= m->levels)
-				break;
-			if (!o || o > MEMO_WINDOW || sc->win[(o - 1) & (MEMO_WINDOW - 1)] != m->ret[k]) {
-				same = false;
-				break;
-			}
-		}
-		if (same)
-			return m->stack_id;
-	}
-	return -1;
-}
-
-/* Remembers the stack just unwound (id) for this call: reads it again (a second
- * unwind, only on a miss) to find its return addresses above the caller's. */
-static __always_inline void memo_store(void *ctx, struct task_state *st, const struct stack_memo *key,
-				       __u64 *caller_slot, __s32 id)
-{
-	struct memo_scratch *sc;
-	struct memo_scan scan = {};
-	struct stack_memo *m;
-	__u32 zero = 0, w;
-	long n;
-
-	sc = bpf_map_lookup_elem(&memo_scratch, &zero);
-	if (!sc)
-		return;
-	n = bpf_get_stack(ctx, sc->ips, sizeof(sc->ips), 0);
-	if (n <= 0)
-		return;
-	n /= sizeof(__u64);
-	scan.first = GVT_MAX_FRAMES;
-	for (__u32 i = 0; i < TRAMP_SEARCH; i++) {
-		if (i + 1 < n && sc->ips[i] == key->caller_ret) {
-			scan.first = i + 1;
-			break;
-		}
-	}
-	if (scan.first >= GVT_MAX_FRAMES)
-		return;
-	if (bpf_probe_read_kernel(sc->win, sizeof(sc->win), caller_slot + 1))
-		return;
-	w = st->memo_next++ & (MEMO_WAYS - 1);
-	m = &st->memo[w];
-	*m = *key;
-	m->stack_id = -1; /* unusable until complete */
-	scan.sc = sc;
-	scan.m = m;
-	bpf_loop(MEMO_WINDOW, memo_scan_word, &scan, 0);
-	if (!scan.k)
-		return; /* the caller's caller sits too far above: nothing to check with */
-	m->levels = scan.k;
-	m->stack_id = id;
-}
-
-/* The stack id for this call: remembered or unwound (and remembered). */
-static __always_inline __s32 memo_stack(void *ctx, int fn, int mech)
-{
-	struct stack_memo key = {};
-	struct task_state *st;
-	__u64 *caller_slot = 0;
-	__s32 id;
-
-	if (mech != 0 || (cfg & GVT_CFG_STACKS_ALL) || !memo_key((__u64 *)ctx, fn, &key, &caller_slot))
-		return get_stack(ctx);
-	st = task_state(true);
-	if (!st)
-		return get_stack(ctx);
-	id = memo_find(st, &key, caller_slot);
-	if (id >= 0) {
-		__sync_fetch_and_add(&stack_memo_hits, 1);
-		return id;
-	}
-	__sync_fetch_and_add(&stack_memo_misses, 1);
-	id = get_stack(ctx);
-	if (id >= 0)
-		memo_store(ctx, st, &key, caller_slot, id);
-	return id;
-}
-#else
-static __always_inline __s32 memo_stack(void *ctx, int fn, int mech)
-{
-	return get_stack(ctx);
-}
-#endif
-
 /* The record's stack: the enclosing call's when it has the same caller, else unwound. */
-static __always_inline void take_stack(void *ctx, struct gvt_raw_event *e, int fn, int mech,
-				       __u64 a0, __u64 a1)
+static __always_inline void take_stack(void *ctx, struct gvt_raw_event *e, int fn, __u64 a0,
+				       __u64 a1)
 {
 	struct outer_stack o = { .fn = fn };
 	struct task_state *st;
@@ -1145,7 +877,7 @@ static __always_inline void take_stack(void *ctx, struct gvt_raw_event *e, int f
 		if (e->stack_id >= 0)
 			return;
 	}
-	e->stack_id = memo_stack(ctx, fn, mech);
+	e->stack_id = get_stack(ctx);
 	if ((cfg & GVT_CFG_STACKS_ALL) || e->stack_id < 0 || !outer_keys(e, fn, a0, a1, &o.k0, &o.k1))
 		return;
 	o.stack_id = e->stack_id;
@@ -1386,7 +1118,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 
 	if (cfg & GVT_CFG_STACKS) {
 		if (stack_needed(e, fn, entry, a0, a1))
-			take_stack(ctx, e, fn, mech, a0, a1);
+			take_stack(ctx, e, fn, a0, a1);
 	}
 	track_live(e, fn, entry, a0, ret);
 	submit(e);
