@@ -865,9 +865,405 @@ static __always_inline __s32 outer_stack_of(int fn, __u64 a0, __u64 a1)
 	return o->stack_id;
 }
 
+/*
+ * Stack memo (x86-64 fentry entries, --stacks=needed). Unwinding is most of a stacked
+ * record's cost, and drivers make the same call from the same place over and over
+ * (each round of a bind loop, each ioctl of a kind). Each task keeps the last
+ * MEMO_WAYS stacks it unwound, keyed by the function, the return address into its
+ * caller and the syscall the task is in. A later call with the same key takes the
+ * remembered id only if the stack's next MEMO_LEVELS return addresses still sit in
+ * the same stack slots above the caller's, i.e. the same chain of frames up to there
+ * (the return addresses a finding names: the bad call's caller and theirs); else
+ * it unwinds. --stacks=all always unwinds.
+ *
+ * Where the caller's return address comes from: the fentry trampoline's frame, just
+ * above the program's ctx (the saved arguments, maybe the return value slot). Where
+ * the trampoline is called from the function's first instruction (6.12), the return
+ * address into the function (+ 5, or + 9 behind an IBT endbr) lies just below the
+ * caller's; where it is jumped to (7.x), its own return address is the caller's, and
+ * is recognised by the direct call to the function just before it. The word is found
+ * per function at the first stacked call and checked on every call: where it is not
+ * found (another trampoline layout, ftrace sharing the site), the memo stays off for
+ * that function, and a tail call into it (its return address leads elsewhere) is not
+ * memoised.
+ *
+ * Why global functions and bpf_loop: the lookup and the remembering loop over ways,
+ * levels and stack words. Inlined into each of the ~45 entry programs (19b0d9a), the
+ * verifier walked those loops on every path that reaches them, and loading took 6x as
+ * long (2.7-3.9 s -> 18.7-21.5 s in the 7.2 guest). A global function is verified
+ * once, on its own, with only its scalar arguments known; so the programs pass it the
+ * ctx as an address (read through probe reads, never dereferenced) and unwind
+ * themselves, since only they may hand their ctx to bpf_get_stack. Loops whose exit
+ * index the rest of a function uses are bpf_loop callbacks: unrolled, each exit was
+ * a path of its own to the end.
+ */
+#define MEMO_WAYS 4    /* stacks remembered per task */
+#define MEMO_LEVELS 4  /* return addresses above the caller's checked before a reuse */
+#define MEMO_WINDOW 64 /* stack words above the caller's return slot searched for them */
+
+/* A stack unwound at a call, reused by a later call of the same task from the same
+ * place. levels == 0: empty. */
+struct stack_memo {
+	__u64 caller_ret;       /* the traced function's return address */
+	__u64 sys[4];           /* the syscall the task is in: user ip, number, two arguments */
+	__u64 ret[MEMO_LEVELS]; /* the next return addresses of the stack... */
+	__u8 slot[MEMO_LEVELS]; /* ...and where they sat: words above the caller's slot */
+	__s32 stack_id;
+	__u16 fn;
+	__u8 levels;
+	__u8 pad;
+};
+
+/* Per task: the memo, the key of the call being looked up (pending, written by a
+ * missed lookup, read by the store after the caller unwound) and the buffers of a
+ * store. Per task, not per CPU: a program may be preempted between the lookup and
+ * the store, and another task's call on this CPU must not overwrite them. */
+struct task_memo {
+	struct stack_memo way[MEMO_WAYS];
+	struct stack_memo pending;
+	__u64 pending_slot; /* the address of the caller's return slot */
+	__u32 next;         /* the way the next new stack replaces */
+	__u32 pad;
+	__u64 ips[GVT_MAX_FRAMES];
+	__u64 win[MEMO_WINDOW];
+};
+
+/* Stacks taken from the memo and calls that unwound after looking there (-v). */
+__u64 stack_memo_hits = 0;
+__u64 stack_memo_misses = 0;
+
+#if defined(__TARGET_ARCH_x86)
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_memo);
+} tmemo SEC(".maps");
+
+struct pt_regs___gvt {
+	unsigned long di, si, orig_ax, ip;
+} __attribute__((preserve_access_index));
+
+/* Per function: the ctx word holding its return address into its caller, | TRAMP_JMP
+ * for a jumped-to trampoline; 0 unknown, 0xff none. */
+#define TRAMP_FNS 64
+_Static_assert(GVT_FN_COUNT_ <= TRAMP_FNS, "tramp_word too small");
+__u8 tramp_word[TRAMP_FNS] = {};
+#define TRAMP_SEARCH 12
+
+/* Results of gvt_memo_lookup besides a stack id. */
+#define MEMO_MISS (-1)  /* unwind, then gvt_memo_store */
+#define MEMO_NONE (-2)  /* unwind, nothing to remember */
+
+/* Does the code before return address ret call ip (a direct call rel32)? */
+static __always_inline bool calls_fn(__u64 ret, __u64 ip)
+{
+	__u8 c[8];
+	__s32 rel;
+
+	if (bpf_probe_read_kernel(c, sizeof(c), (void *)(ret - 5)) || c[0] != 0xe8)
+		return false;
+	rel = (__s32)((__u32)c[1] | (__u32)c[2] << 8 | (__u32)c[3] << 16 | (__u32)c[4] << 24);
+	return ret + (__s64)rel == ip;
+}
+
+/* The word of ctx that holds the traced function's return address into its caller
+ * (read into *caller_ret), or 0. Two trampoline entries exist: called from the
+ * function's first instruction, the return address into the function (+ 5, or + 9
+ * behind an IBT endbr) lies just below the caller's; jumped to (newer kernels, no
+ * such word), the caller's return address is the trampoline's own, and it is
+ * recognised by the direct call to ip just before it (then a tail call into the
+ * function is not memoised: its return address leads elsewhere). */
+#define TRAMP_JMP 0x40
+
+struct tramp_search {
+	__u64 ctx, ip, caller_ret;
+	__u32 word; /* as tramp_word */
+};
+
+/* Word idx + 1 above ctx: the return address into the function, or the caller's? */
+static long tramp_search_word(__u32 idx, void *data)
+{
+	struct tramp_search *ts = data;
+	__u32 j = idx + 1;
+	__u64 v[2] = {};
+
+	if (bpf_probe_read_kernel(v, sizeof(v), (void *)(ts->ctx + j * 8)))
+		return 1;
+	if (v[0] == ts->ip + 5 || v[0] == ts->ip + 9) {
+		ts->word = j + 1;
+		ts->caller_ret = v[1];
+		return 1;
+	}
+	if (calls_fn(v[0], ts->ip)) {
+		ts->word = j | TRAMP_JMP;
+		ts->caller_ret = v[0];
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline __u32 tramp_frame(__u64 ctx, __u32 fn, __u64 ip, __u64 *caller_ret)
+{
+	__u8 w = tramp_word[fn & (TRAMP_FNS - 1)];
+	__u64 v[2] = {};
+
+	if (w == 0xff)
+		return 0;
+	if (w) {
+		__u32 j = w & 15;
+
+		if (w & TRAMP_JMP) {
+			if (bpf_probe_read_kernel(v, sizeof(v[0]), (void *)(ctx + j * 8)) || !calls_fn(v[0], ip))
+				return 0;
+			*caller_ret = v[0];
+			return j;
+		}
+		if (bpf_probe_read_kernel(v, sizeof(v), (void *)(ctx + (j - 1) * 8)) ||
+		    (v[0] != ip + 5 && v[0] != ip + 9)) {
+			/* The trampoline was rebuilt (another program attached to the
+			 * function or left it): look again once at the next call. */
+			tramp_word[fn & (TRAMP_FNS - 1)] = 0;
+			return 0;
+		}
+		*caller_ret = v[1];
+		return j;
+	}
+	{
+		struct tramp_search ts = { .ctx = ctx, .ip = ip };
+
+		bpf_loop(TRAMP_SEARCH, tramp_search_word, &ts, 0);
+		if (ts.word) {
+			tramp_word[fn & (TRAMP_FNS - 1)] = ts.word;
+			*caller_ret = ts.caller_ret;
+			return ts.word & 15;
+		}
+	}
+	tramp_word[fn & (TRAMP_FNS - 1)] = 0xff;
+	return 0;
+}
+
+struct memo_match {
+	struct task_memo *tm;
+	const struct stack_memo *key;
+	__u64 caller_slot;
+	__s32 id; /* the match's stack id, or -1 */
+};
+
+/* Way i against the key: same place, and the same return addresses in its slots? */
+static long memo_match_way(__u32 i, void *data)
+{
+	struct memo_match *mm = data;
+	const struct stack_memo *key = mm->key;
+	struct stack_memo *m;
+	__u32 top;
+
+	if (i >= MEMO_WAYS)
+		return 1;
+	barrier_var(i);
+	m = &mm->tm->way[i & (MEMO_WAYS - 1)];
+	if (m->stack_id < 0 || !m->levels || m->levels > MEMO_LEVELS || m->fn != key->fn ||
+	    m->caller_ret != key->caller_ret || m->sys[0] != key->sys[0] || m->sys[1] != key->sys[1] ||
+	    m->sys[2] != key->sys[2] || m->sys[3] != key->sys[3])
+		return 0;
+	top = m->slot[(m->levels - 1) & (MEMO_LEVELS - 1)];
+	if (!top || top > MEMO_WINDOW ||
+	    bpf_probe_read_kernel(mm->tm->win, top * sizeof(__u64), (void *)(mm->caller_slot + 8)))
+		return 0;
+	for (int k = 0; k < MEMO_LEVELS; k++) {
+		__u32 o = m->slot[k];
+
+		if (k >= m->levels)
+			break;
+		if (!o || o > MEMO_WINDOW || mm->tm->win[(o - 1) & (MEMO_WINDOW - 1)] != m->ret[k])
+			return 0;
+	}
+	mm->id = m->stack_id;
+	return 1;
+}
+
+/* A remembered stack id for the call of fn (ip: its address) whose fentry ctx sits at
+ * ctx, or MEMO_MISS (the key is left pending: unwind, then gvt_memo_store) or
+ * MEMO_NONE. Loads through the task's BTF pointers are plain loads, not helper calls:
+ * this runs on every stacked record and must cost far less than the unwind it saves. */
+__noinline int gvt_memo_lookup(__u64 ctx, __u64 ip, __u32 fn)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct stack_memo key = {};
+	struct pt_regs___gvt *r;
+	struct task_memo *tm;
+	__u64 caller_slot;
+	__u32 w;
+
+	w = tramp_frame(ctx, fn, ip, &key.caller_ret);
+	if (!w)
+		return MEMO_NONE;
+	caller_slot = ctx + w * 8;
+	r = (struct pt_regs___gvt *)bpf_task_pt_regs(t);
+	if (!r)
+		return MEMO_NONE;
+	/* Only on the task's own stack: in an interrupt the frames below the handler
+	 * belong to whatever the task was doing, which no key here captures. */
+	if (caller_slot <= (__u64)t->stack || caller_slot >= (__u64)r)
+		return MEMO_NONE;
+	key.sys[0] = r->ip;
+	key.sys[1] = r->orig_ax;
+	key.sys[2] = r->di;
+	key.sys[3] = r->si;
+	key.fn = fn;
+	tm = bpf_task_storage_get(&tmemo, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tm)
+		return MEMO_NONE;
+	{
+		struct memo_match mm = { .tm = tm, .key = &key, .caller_slot = caller_slot, .id = -1 };
+
+		bpf_loop(MEMO_WAYS, memo_match_way, &mm, 0);
+		if (mm.id >= 0) {
+			__sync_fetch_and_add(&stack_memo_hits, 1);
+			return mm.id;
+		}
+	}
+	__sync_fetch_and_add(&stack_memo_misses, 1);
+	tm->pending = key;
+	tm->pending_slot = caller_slot;
+	return MEMO_MISS;
+}
+
+struct memo_scan {
+	struct task_memo *tm;
+	struct stack_memo *m;
+	__u32 first; /* ips index of the first level */
+	__u32 k;
+	__u64 n; /* ips read */
+};
+
+/* Is ips[i] the caller's return address (the first level follows)? */
+static long memo_find_caller(__u32 i, void *data)
+{
+	struct memo_scan *s = data;
+
+	if (i + 1 >= s->n || i >= GVT_MAX_FRAMES)
+		return 1;
+	barrier_var(i);
+	if (s->tm->ips[i & (GVT_MAX_FRAMES - 1)] != s->tm->pending.caller_ret)
+		return 0;
+	s->first = i + 1;
+	return 1;
+}
+
+/* One stack word (idx) against the next level's return address. */
+static long memo_scan_word(__u32 idx, void *data)
+{
+	struct memo_scan *s = data;
+	__u32 k = s->k, i = s->first + s->k;
+	__u64 r;
+
+	if (k >= MEMO_LEVELS || i >= GVT_MAX_FRAMES || idx >= MEMO_WINDOW)
+		return 1;
+	/* The masks are no-ops after the checks above, kept from the compiler for the
+	 * verifier, which does not see those checks on the register it indexes with. */
+	barrier_var(i);
+	barrier_var(idx);
+	barrier_var(k);
+	r = s->tm->ips[i & (GVT_MAX_FRAMES - 1)];
+	if (!r)
+		return 1; /* the stack ends here */
+	if (s->tm->win[idx & (MEMO_WINDOW - 1)] == r) {
+		s->m->ret[k & (MEMO_LEVELS - 1)] = r;
+		s->m->slot[k & (MEMO_LEVELS - 1)] = idx + 1;
+		s->k = k + 1;
+	}
+	return 0;
+}
+
+/* Remembers the pending call's stack (id), unwound a second time by the caller into
+ * the task's ips (nbytes): finds its return addresses above the caller's. */
+__noinline int gvt_memo_store(__s32 id, __s64 nbytes)
+{
+	struct task_memo *tm = bpf_task_storage_get(&tmemo, bpf_get_current_task_btf(), 0, 0);
+	struct memo_scan scan = {};
+	struct stack_memo *m;
+	__u64 n = nbytes / sizeof(__u64);
+	__u32 w;
+
+	if (!tm || id < 0 || nbytes <= 0 || !tm->pending.fn)
+		return 0;
+	scan.tm = tm;
+	scan.n = n;
+	scan.first = GVT_MAX_FRAMES;
+	bpf_loop(TRAMP_SEARCH, memo_find_caller, &scan, 0);
+	if (scan.first >= GVT_MAX_FRAMES ||
+	    bpf_probe_read_kernel(tm->win, sizeof(tm->win), (void *)(tm->pending_slot + 8))) {
+		tm->pending.fn = 0;
+		return 0;
+	}
+	w = tm->next++ & (MEMO_WAYS - 1);
+	m = &tm->way[w];
+	*m = tm->pending;
+	tm->pending.fn = 0;
+	m->stack_id = -1; /* unusable until complete */
+	m->levels = 0;
+	scan.m = m;
+	bpf_loop(MEMO_WINDOW, memo_scan_word, &scan, 0);
+	if (!scan.k)
+		return 0; /* the caller's caller sits too far above: nothing to check with */
+	m->levels = scan.k;
+	m->stack_id = id;
+	return 1;
+}
+
+/* Functions whose records are stacked only for a buggy call, or once per VM, gain
+ * nothing from a memo, and each program that calls the global functions costs more to
+ * load (their verification and JIT: ~25 ms a program in the 7.2 guest under TCG). */
+static __always_inline bool memo_worth(int fn)
+{
+	switch (fn) {
+	case GVT_FN_gpuvm_init:
+	case GVT_FN_gpuvm_put:
+	case GVT_FN_gpuvm_free:
+	case GVT_FN_bo_extobj_add:
+	case GVT_FN_bo_evict:
+	case GVT_FN_va_link:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* The stack id for this call: remembered, or unwound (and remembered). One unwind
+ * call site: each inlined copy is more for the verifier to walk in every program. */
+static __always_inline __s32 memo_stack(void *ctx, int fn, int mech)
+{
+	struct task_memo *tm;
+	void *cp = ctx;
+	__u64 ca = 0;
+	int look = MEMO_NONE, id;
+
+	/* The verifier passes no pointer to a global function as a number: the
+	 * address goes through one probe read of the stack slot holding it. */
+	if (mech == 0 && memo_worth(fn) && !(cfg & GVT_CFG_STACKS_ALL) &&
+	    !bpf_probe_read_kernel(&ca, sizeof(ca), &cp))
+		look = gvt_memo_lookup(ca, bpf_get_func_ip(ctx), fn);
+	if (look >= 0)
+		return look;
+	id = get_stack(ctx);
+	if (look == MEMO_MISS && id >= 0) {
+		tm = bpf_task_storage_get(&tmemo, bpf_get_current_task_btf(), 0, 0);
+		if (tm)
+			gvt_memo_store(id, bpf_get_stack(ctx, tm->ips, sizeof(tm->ips), 0));
+	}
+	return id;
+}
+#else
+static __always_inline __s32 memo_stack(void *ctx, int fn, int mech)
+{
+	return get_stack(ctx);
+}
+#endif
+
 /* The record's stack: the enclosing call's when it has the same caller, else unwound. */
-static __always_inline void take_stack(void *ctx, struct gvt_raw_event *e, int fn, __u64 a0,
-				       __u64 a1)
+static __always_inline void take_stack(void *ctx, struct gvt_raw_event *e, int fn, int mech,
+				       __u64 a0, __u64 a1)
 {
 	struct outer_stack o = { .fn = fn };
 	struct task_state *st;
@@ -877,7 +1273,7 @@ static __always_inline void take_stack(void *ctx, struct gvt_raw_event *e, int f
 		if (e->stack_id >= 0)
 			return;
 	}
-	e->stack_id = get_stack(ctx);
+	e->stack_id = memo_stack(ctx, fn, mech);
 	if ((cfg & GVT_CFG_STACKS_ALL) || e->stack_id < 0 || !outer_keys(e, fn, a0, a1, &o.k0, &o.k1))
 		return;
 	o.stack_id = e->stack_id;
@@ -1118,7 +1514,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 
 	if (cfg & GVT_CFG_STACKS) {
 		if (stack_needed(e, fn, entry, a0, a1))
-			take_stack(ctx, e, fn, a0, a1);
+			take_stack(ctx, e, fn, mech, a0, a1);
 	}
 	track_live(e, fn, entry, a0, ret);
 	submit(e);

@@ -41,6 +41,7 @@ struct kref {
 } __co_re;
 
 struct task_struct {
+	void *stack;
 	unsigned int flags;
 	int tgid;
 	struct task_struct *real_parent;

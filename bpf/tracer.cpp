@@ -714,6 +714,11 @@ uint64_t Tracer::stacks_lost() const {
   return __atomic_load_n(&impl_->skel->bss->stacks_lost, __ATOMIC_ACQUIRE);
 }
 
+Tracer::MemoCounts Tracer::stack_memo() const {
+  return {__atomic_load_n(&impl_->skel->bss->stack_memo_hits, __ATOMIC_ACQUIRE),
+          __atomic_load_n(&impl_->skel->bss->stack_memo_misses, __ATOMIC_ACQUIRE)};
+}
+
 std::string Tracer::loss_explanation() const {
   std::string detail;
   auto t = impl_->drop_totals(impl_->opts.verbose ? &detail : nullptr);

@@ -65,6 +65,12 @@ class Tracer {
   // another stack in its bucket. Not a loss (the record is there), but a finding on
   // such a record shows no stack.
   uint64_t stacks_lost() const;
+  // Stacked records whose stack id came from the task's stack memo (no unwind), and
+  // those that unwound after a look there (x86-64 fentry entries, --stacks=needed).
+  struct MemoCounts {
+    uint64_t reused = 0, unwound = 0;
+  };
+  MemoCounts stack_memo() const;
   // Why events were lost, with the remedy that fits each cause ("" when none was):
   // a full ring buffer (a larger --ringbuf-mb helps), reservations the kernel
   // refused while the buffer had room, failed tracer map updates, probes the kernel

@@ -371,6 +371,11 @@ int run(const LiveArgs& a) {
       warn(fmt::format("kernel stack missing from {} record{}: both stack maps already held another "
                        "stack in the bucket; findings on such records show no stack",
                        n, n == 1 ? "" : "s"));
+    if (a.verbose) {
+      auto m = tracer.stack_memo();
+      print_verbose(fmt::format("gpuvm-trace: stack memo: {} stacks reused, {} unwound after a miss\n", m.reused,
+                                m.unwound));
+    }
     if (child && child->exited() && WIFEXITED(child->status()) && WEXITSTATUS(child->status()) == 127)
       warn(fmt::format("-c command '{}' could not be run (exit status 127)", a.command));
 

@@ -326,12 +326,11 @@ std::string param_name(const ::testing::TestParamInfo<Scenario>& info) {
 INSTANTIATE_TEST_SUITE_P(Exerciser, ScenarioTest, ::testing::ValuesIn(scenarios()), param_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ScenarioTest);
 
-// A tracer that reuses an earlier stack for a call from the same place (a stack memo,
-// tried in 19b0d9a and reverted for its load time) must check the frames above the
-// caller: in stack-memo the same helper obtains from memo_call_a (correctly) and then
-// from memo_call_b (the bug), at the same depth in one syscall. The finding must quote
-// memo_call_b's stack, live and via record. Today every stack is unwound; this guards
-// the next such cache.
+// The stack memo (BPF side, x86-64 fentry) reuses a task's earlier stack only where
+// the frames above the caller are the same ones: in stack-memo the same helper obtains
+// from memo_call_a (correctly) and then from memo_call_b (the bug), at the same depth
+// in one syscall. The finding must quote memo_call_b's stack, live and via record.
+// (On arm64 and for kprobes every stack is unwound; the check holds all the same.)
 class StackMemoTest : public ScenarioTest {};
 
 TEST_P(StackMemoTest, NeverQuotesAnotherCallersStack) {
