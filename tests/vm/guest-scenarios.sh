@@ -130,7 +130,8 @@ start_tracers() {
   ts=$(date +%s%N)
   for p in "$@"; do
     case $p in
-      live) "$bin" live -f json > "$d/live.json" 2> "$d/live.err" & ;;
+      # -v: the stack memo's counts at the end (vm_scenario_test checks reuse).
+      live) "$bin" live -v -f json > "$d/live.json" 2> "$d/live.err" & ;;
       # Into guest RAM, not through 9p: its cost would be charged to the slowdown.
       record) rm -f "$rec_tmp"; "$bin" record -o "$rec_tmp" > "$d/record.out" 2> "$d/record.err" & ;;
     esac

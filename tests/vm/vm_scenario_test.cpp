@@ -353,6 +353,21 @@ TEST_P(StackMemoTest, NeverQuotesAnotherCallersStack) {
   EXPECT_GT(seen, 0) << "no obtain-unlocked finding to check";
 }
 
+// The other half: a call made again from the same place, with the same frames above
+// it, takes the remembered stack (stack-memo's loop makes two). The count comes from
+// `live -v`; a memo that never finds the trampoline's frame (7.x jumps to it, 6.x
+// calls it) reuses nothing and fails here. In batch mode the count is the session's.
+TEST_P(StackMemoTest, ReusesTheStackOfARepeatedCall) {
+  if (kArch != "amd64") GTEST_SKIP() << "the stack memo is x86-64 only (fentry trampoline frames)";
+  expect_pass_ran("live");
+  const std::string err = slurp(session() / "live.err").value_or("");
+  const std::string key = "gpuvm-trace: stack memo: ";
+  const size_t at = err.find(key);
+  ASSERT_NE(at, std::string::npos) << "live -v printed no stack memo line; stderr:\n" << tail(session() / "live.err");
+  const unsigned long reused = std::strtoul(err.c_str() + at + key.size(), nullptr, 10);
+  EXPECT_GT(reused, 0u) << err.substr(at, err.find('\n', at) - at);
+}
+
 // Only the scenario built for it (and none where the table does not run it).
 std::vector<Scenario> only_scenario(const std::string& name) {
   std::vector<Scenario> out;

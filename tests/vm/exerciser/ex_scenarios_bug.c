@@ -169,16 +169,21 @@ int sc_obtain_unlocked(void)
  *   lock g ; memo_call_a: memo_obtain: obtain(V,G) {create ⟵B} ⟵B ; unlock g
  *   memo_call_b: memo_obtain: BUG obtain(V,G) ⟵B (found) with g not held
  *       → obtain-unlocked error
+ *   twice from one call site: lock g ; memo_call_a: memo_obtain: obtain(V,G) ⟵B ;
+ *       put(B) ; unlock g
  *   extobj_add(B) ; drm_exec R, g: insert, link ; lock g ; put(B) ; put(B) ;
  *   unlock g ; nouveau unbind (g held) ; teardown
  * memo_call_a and memo_call_b are the same code calling the same helper, so both
  * obtains come from the same return address at the same stack depth in the same
  * syscall: only the return address into memo_call_a / memo_call_b differs. The
  * finding's stack must name memo_call_b; a tracer that reused the first call's
- * stack would name memo_call_a (vm_scenario_test checks it).
+ * stack would name memo_call_a (vm_scenario_test checks it). The loop makes the
+ * same call twice from one place, the second time with the same frames above it:
+ * there the memo must reuse the stack (`live -v` counts it, vm_scenario_test too).
  * Expected: obtain-unlocked:violation:error:1.
  */
 static struct drm_gpuvm_bo *memo_sink;
+static unsigned int memo_repeat = 2; /* read once per round: the loop stays one call site */
 
 static noinline __attribute__((noipa)) struct drm_gpuvm_bo *memo_obtain(struct drm_gpuvm *vm,
 									 struct drm_gem_object *obj)
@@ -209,9 +214,10 @@ static noinline __attribute__((noipa)) struct drm_gpuvm_bo *memo_call_b(struct d
 
 int sc_stack_memo(void)
 {
-	struct drm_gpuvm_bo *a, *b;
+	struct drm_gpuvm_bo *a, *b, *c;
 	struct drm_exec exec;
 	struct ex_set s;
+	unsigned int i;
 	int ret;
 
 	EX_CHECK(ex_set_init(&s, "memo-nouveau", 0, EX_VM_PLAIN));
@@ -225,6 +231,13 @@ int sc_stack_memo(void)
 		drm_gpuvm_bo_put(a);
 		ex_unlock(s.bo);
 		EX_CHECK(PTR_ERR(b));
+	}
+	for (i = 0; i < READ_ONCE(memo_repeat); i++) {
+		ex_lock(s.bo);
+		c = memo_call_a(&s.vm->base, &s.bo->base);
+		if (!IS_ERR(c))
+			drm_gpuvm_bo_put(c);
+		ex_unlock(s.bo);
 	}
 	drm_gpuvm_bo_extobj_add(b);
 	ret = ex_exec_lock(&exec, s.vm, &s.bo, 1);
