@@ -341,6 +341,26 @@ struct Tracer::Impl {
                       fmt::format("loading the BPF object failed ({}): rerun with -v for libbpf's messages",
                                   std::strerror(-err)));
     }
+    if (opts.verbose) opts.verbose(verifier_work());
+  }
+
+  // -v: how much the verifier walked (bpf_prog_info.verified_insns, 5.16+): load time
+  // grows with it, and a change to the BPF code must not make it explode (19b0d9a).
+  std::string verifier_work() const {
+    bpf_program* p;
+    uint64_t insns = 0;
+    int progs = 0;
+    bpf_object__for_each_program(p, skel->obj) {
+      if (bpf_program__fd(p) < 0) continue;
+      bpf_prog_info info{};
+      uint32_t len = sizeof(info);
+      if (bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
+        insns += info.verified_insns;
+        ++progs;
+      }
+    }
+    return fmt::format("gpuvm-trace: verifier: {} programs, {} instructions processed{}\n", progs, insns,
+                       insns ? "" : " (not reported by this kernel)");
   }
 
   void attach_all() {
