@@ -22,18 +22,9 @@ if [[ -n $prep_pid ]] && ! wait "$prep_pid"; then
        "vm_prepare tests try again:" >&2
   tail -n 5 build-prepare.log >&2
 fi
-if ! ctest --test-dir build --output-on-failure "$@"; then
-  # Guest tests get one more chance, loudly: QEMU's TCG emulation has shown rare
-  # one-off guest failures (about one boot in ten here, never twice in a row). A real
-  # bug fails again; a unit test failure is never retried.
-  failed=$(sed 's/^[0-9]*://' build/Testing/Temporary/LastTestsFailed.log)
-  vm_tests=$(ctest --test-dir build -N -L vm | sed -n 's/^ *Test *#[0-9]*: //p')
-  while IFS= read -r t; do
-    grep -qxF -- "$t" <<<"$vm_tests" || { echo "test.sh: '$t' failed (not a guest test): no retry" >&2; exit 1; }
-  done <<<"$failed"
-  echo "test.sh: RETRYING the failed guest tests once:" $failed >&2
-  ctest --test-dir build --output-on-failure --rerun-failed
-fi
+# No retry: a guest test that fails is a failure (issue 9: 30 consecutive `ctest -L vm`
+# runs passed without one under thread=single TCG; tests/bench/RESULTS.md).
+ctest --test-dir build --output-on-failure "$@"
 # ctest hides the output of passing tests; the tracer's cost in the guest's stress
 # scenario is a measurement worth seeing on every run (no assertion on it).
 for k in 6.12 7.2; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the guest tests again and again, never retried, and keep one line per run: the
-# evidence issue 9 asks for before scripts/test.sh may lose its retry (30 consecutive
-# `ctest -L vm` runs without a failure). A run that fails keeps its whole ctest log.
+# evidence issue 9 asked for before scripts/test.sh lost its retry (30 consecutive
+# `ctest -L vm` runs without a failure), and the way to show that a change to the
+# guests keeps them steady. A run that fails keeps its whole ctest log.
 #
 # Usage: tests/vm/soak.sh [-n RUNS] [-b BUILD_DIR] [-o LOG_DIR] [-- CTEST_ARGS...]
 #   -n  runs (default 30)            -b  build directory (default build)
