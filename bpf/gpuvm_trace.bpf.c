@@ -967,13 +967,6 @@ static __always_inline bool calls_fn(__u64 ret, __u64 ip)
 	return ret + (__s64)rel == ip;
 }
 
-/* The word of ctx that holds the traced function's return address into its caller
- * (read into *caller_ret), or 0. Two trampoline entries exist: called from the
- * function's first instruction, the return address into the function (+ 5, or + 9
- * behind an IBT endbr) lies just below the caller's; jumped to (newer kernels, no
- * such word), the caller's return address is the trampoline's own, and it is
- * recognised by the direct call to ip just before it (then a tail call into the
- * function is not memoised: its return address leads elsewhere). */
 #define TRAMP_JMP 0x40
 
 struct tramp_search {
@@ -1003,6 +996,13 @@ static long tramp_search_word(__u32 idx, void *data)
 	return 0;
 }
 
+/* The word of ctx that holds the traced function's return address into its caller
+ * (read into *caller_ret), or 0. Two trampoline entries exist: called from the
+ * function's first instruction, the return address into the function (+ 5, or + 9
+ * behind an IBT endbr) lies just below the caller's; jumped to (newer kernels, no
+ * such word), the caller's return address is the trampoline's own, and it is
+ * recognised by the direct call to ip just before it (then a tail call into the
+ * function is not memoised: its return address leads elsewhere). */
 static __always_inline __u32 tramp_frame(__u64 ctx, __u32 fn, __u64 ip, __u64 *caller_ret)
 {
 	__u8 w = tramp_word[fn & (TRAMP_FNS - 1)];

@@ -344,21 +344,27 @@ struct Tracer::Impl {
     if (opts.verbose) opts.verbose(verifier_work());
   }
 
+  // f(program, its bpf_prog_info) for every loaded program whose info the kernel gives.
+  template <class F>
+  void for_each_loaded_prog(F&& f) const {
+    bpf_program* p;
+    bpf_object__for_each_program(p, skel->obj) {
+      if (!bpf_program__autoload(p)) continue;
+      bpf_prog_info info{};
+      uint32_t len = sizeof info;
+      if (bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) f(p, info);
+    }
+  }
+
   // -v: how much the verifier walked (bpf_prog_info.verified_insns, 5.16+): load time
   // grows with it, and a change to the BPF code must not make it explode (19b0d9a).
   std::string verifier_work() const {
-    bpf_program* p;
     uint64_t insns = 0;
     int progs = 0;
-    bpf_object__for_each_program(p, skel->obj) {
-      if (bpf_program__fd(p) < 0) continue;
-      bpf_prog_info info{};
-      uint32_t len = sizeof(info);
-      if (bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0) {
-        insns += info.verified_insns;
-        ++progs;
-      }
-    }
+    for_each_loaded_prog([&](bpf_program*, const bpf_prog_info& info) {
+      insns += info.verified_insns;
+      ++progs;
+    });
     return fmt::format("gpuvm-trace: verifier: {} programs, {} instructions processed{}\n", progs, insns,
                        insns ? "" : " (not reported by this kernel)");
   }
@@ -527,17 +533,12 @@ struct Tracer::Impl {
     if (detail && harmless_exit_skips)
       *detail += fmt::format("  program tp_sys_exit: {} skipped runs harmless (no user task held a watched "
                              "lock), not counted as lost\n", harmless_exit_skips);
-    if (detail) {
-      bpf_program* p;
-      bpf_object__for_each_program(p, skel->obj) {
-        if (!bpf_program__autoload(p)) continue;
-        bpf_prog_info info{};
-        uint32_t len = sizeof info;
-        if (bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0 && info.recursion_misses)
+    if (detail)
+      for_each_loaded_prog([&](bpf_program* p, const bpf_prog_info& info) {
+        if (info.recursion_misses)
           *detail += fmt::format("  program {}: {} runs skipped (recursion)\n", bpf_program__name(p),
                                  static_cast<unsigned long long>(info.recursion_misses));
-      }
-    }
+      });
     return t;
   }
 
@@ -590,14 +591,9 @@ struct Tracer::Impl {
       const uint64_t s_ref = __atomic_load_n(&skel->bss->user_hold_starts, __ATOMIC_ACQUIRE);
       const uint64_t n_user = __atomic_load_n(&skel->bss->n_user_holding, __ATOMIC_ACQUIRE);
       uint64_t misses = 0, exit_misses = 0;
-      bpf_program* p;
-      bpf_object__for_each_program(p, skel->obj) {
-        if (!bpf_program__autoload(p)) continue;
-        bpf_prog_info info{};
-        uint32_t len = sizeof info;
-        if (bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
-          (p == skel->progs.tp_sys_exit ? exit_misses : misses) += info.recursion_misses;
-      }
+      for_each_loaded_prog([&](bpf_program* p, const bpf_prog_info& info) {
+        (p == skel->progs.tp_sys_exit ? exit_misses : misses) += info.recursion_misses;
+      });
       // kprobes/kretprobes skipped (recursion, kretprobe instances exhausted).
       for (size_t i = 0; i < links.size(); ++i) {
         if (!link_is_kprobe[i]) continue;
