@@ -28,15 +28,19 @@ inline Slot* latest(Model& m, uint64_t addr) {
   return (s && s->gen) ? s : nullptr;
 }
 
-// VM facts carried by any snapshot.
+// VM facts carried by any snapshot. The VM's ops are judged at their first sight, on
+// whatever event carries them (alloc-free-asymmetric is snapshot-only, §E.2): a VM
+// created before the trace shows its ops first on a vm_bo call.
 inline void absorb_vm(Model& m, const Event& e, uint64_t vm) {
-  if (!vm || (!e.has(S_VM_RESV) && !e.has(S_VM_FLAGS))) return;
+  constexpr uint32_t kOps = bit(S_OPS_VM_BO_ALLOC) | bit(S_OPS_VM_BO_FREE);
+  if (!vm || !(e.present & (bit(S_VM_RESV) | bit(S_VM_FLAGS) | kOps))) return;
   VmState& v = m.vm(vm);
   if (e.has(S_VM_RESV)) v.resv = e.get(S_VM_RESV);
   if (e.has(S_VM_FLAGS)) {
     v.flags = static_cast<uint32_t>(e.get(S_VM_FLAGS));
     v.flags_known = true;
   }
+  if ((e.present & kOps) == kOps && !v.ops_seen) rules::alloc_free_asymmetric(m, e, vm);
 }
 
 inline void mark_uncertain(Slot& s) {

@@ -27,7 +27,6 @@ bool gpuvm_init_entry(Model& m, const Event& e, Task& t, Frame& f) {
 bool gpuvm_put_entry(Model& m, const Event& e, Task& t, Frame& f) {
   f.vm = arg(e, A_GPUVM);
   absorb_vm(m, e, f.vm);
-  rules::alloc_free_asymmetric(m, e, f.vm);
   rules::vm_put_entry(m, e, f.vm);
   return true;
 }
@@ -58,7 +57,6 @@ void gpuvm_init_exit(Model& m, const Event& e, Task& t, const Frame& f, bool mat
     v.flags_known = true;
   }
   absorb_vm(m, e, vm);
-  rules::alloc_free_asymmetric(m, e, vm);
 }
 
 void gpuvm_put_exit(Model& m, const Event& e, Task& t, const Frame& f, bool matched) {

@@ -787,6 +787,27 @@ def asym_trigger_info():
 destructor: C allocates, Rust frees). Legal but asymmetric: info only."""
 
 
+@scenario("alloc-free-asymmetric.trigger-midflight")
+def asym_trigger_midflight():
+    s = Sim("alloc-free-asymmetric.trigger-midflight")
+    w = W(s, ops_alloc=0xffffffffc0b01a30, ops_free=0)
+    t, vm = w.t, w.vm
+    s.c("attached after drm_gpuvm_init: the VM's ops are first seen in a vm_bo snapshot")
+    b1 = s.adopt_vmbo(bo_addr(3), vm, w.G, refcount=2)
+    b2 = s.adopt_vmbo(bo_addr(6), vm, w.G2, refcount=2)
+    ops = {"ops_vm_bo_alloc": hx(vm.ops_alloc), "ops_vm_bo_free": hx(vm.ops_free)}
+    s.lock(t, w.G.resv)
+    h = s.put(t, b1, snap_over=ops)
+    s.unlock(t, w.G.resv)
+    s.c("the same ops seen again: one report per VM")
+    s.lock(t, w.G2.resv)
+    s.put(t, b2, snap_over=ops)
+    s.unlock(t, w.G2.resv)
+    s.expect("violation", "alloc-free-asymmetric", h, "warning")
+    return s, """alloc-free-asymmetric is snapshot-only (§E.2): a VM created before the trace is judged at the
+first event whose snapshot carries its ops, here a put (the recorder reads them on every vm_bo call)."""
+
+
 @scenario("alloc-free-asymmetric.near-miss")
 def asym_near():
     s = Sim("alloc-free-asymmetric.near-miss")
