@@ -1613,7 +1613,14 @@ static __always_inline int lock_call(int fn, int phase, int mech, __u64 lock, __
 		}
 		st->lc.lock = lock;
 		st->lc.fn = fn;
-		if (!trylock)
+		/* A lock call's entry is optional (trace-format.md): its exit carries the
+		 * lock, the context and the result. An entry is evidence only where current
+		 * may already own the lock and the call would then never return: a mutex, or
+		 * a ww lock without an acquire context (NULL-context recursion, the
+		 * self-deadlocks of deferred cleanup and deferred put). With a context the
+		 * kernel answers -EALREADY or -EDEADLK instead, so drm_exec's locks, the
+		 * bulk of all lock calls, write their exit only. */
+		if (!trylock && held != GVT_V_NO && (!is_ww_fn(fn) || !ctx_arg))
 			emit_lock(fn, phase, mech, lock, ctx_arg, held, false, 0);
 		return 0;
 	}

@@ -411,6 +411,44 @@ std::optional<std::string> host_run(const std::string& args) {
   return out;
 }
 
+// A lock call's entry is written only when the call may never return because current
+// already owns the lock: a mutex, or a ww lock without an acquire context (NULL-context
+// recursion, the self-deadlocks of deferred cleanup and put). Otherwise the exit alone
+// carries lock, context and result (trace-format.md: "exit; entry optional"), which
+// spares a record per drm_exec lock.
+TEST(Guest, LockCallEntriesOnlyWhereCurrentMayOwnTheLock) {
+  size_t traces = 0, exits = 0, entries = 0;
+  simdjson::dom::parser parser;
+  for (const auto& de : fs::recursive_directory_iterator(results_dir())) {
+    if (de.path().filename() != "trace.jsonl") continue;
+    traces++;
+    std::ifstream in(de.path());
+    for (std::string line; std::getline(in, line);) {
+      simdjson::dom::element o;
+      std::string_view type, fn, phase, held;
+      if (line.empty() || line[0] == '#' || parser.parse(line).get(o) != simdjson::SUCCESS) continue;
+      if (o["type"].get(type) != simdjson::SUCCESS || type != "event") continue;
+      if (o["fn"].get(fn) != simdjson::SUCCESS || o["phase"].get(phase) != simdjson::SUCCESS) continue;
+      if (fn != "ww_mutex_lock" && fn != "ww_mutex_lock_interruptible" && !fn.starts_with("mutex_lock")) continue;
+      if (phase == "exit") {
+        exits++;
+        continue;
+      }
+      entries++;
+      if (o["snap"]["held"].get(held) == simdjson::SUCCESS) {
+        EXPECT_NE(held, "no") << de.path() << ": an entry on a lock current does not own: " << line;
+      }
+      std::string_view ctx;
+      if (fn.starts_with("ww_") && o["args"]["ctx"].get(ctx) == simdjson::SUCCESS) {
+        EXPECT_EQ(ctx, "0x0") << de.path() << ": an entry of a lock call with an acquire context: " << line;
+      }
+    }
+  }
+  ASSERT_GT(traces, 0u) << "no recorded trace under " << results_dir();
+  EXPECT_GT(exits, 0u) << "the recorded traces hold no lock call exit";
+  std::cout << traces << " recorded traces: " << exits << " lock call exits, " << entries << " entries\n";
+}
+
 // The recorded guest trace exports to a well-formed Perfetto timeline that carries
 // every finding lint reports on it.
 TEST(Guest, PerfettoExportOfTheRecordedTraceIsWellFormed) {
