@@ -222,10 +222,8 @@ static __always_inline void count_drop(int fn, int cause)
 
 static __always_inline bool pass_filter(void)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
-
-	if ((cfg & GVT_CFG_FILTER_TGID) && tgid != filter_tgid)
+	/* No helper call without a filter: every program asks. */
+	if ((cfg & GVT_CFG_FILTER_TGID) && (__u32)(bpf_get_current_pid_tgid() >> 32) != filter_tgid)
 		return false;
 	if (cfg & GVT_CFG_FILTER_TREE) {
 		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
@@ -271,10 +269,10 @@ static __always_inline void set_small(struct gvt_raw_event *e, int s, __u32 x)
 	e->small = (e->small & ~(3u << (2 * s))) | ((x & 3u) << (2 * s));
 }
 
-/* §C.3: does the task running this probe own the mutex at `m`? */
-static __always_inline __u32 held_by_current(__u64 m)
+/* §C.3: does task `cur` (the one running this probe) own the mutex at `m`? */
+static __always_inline __u32 held_by(__u64 m, __u64 cur)
 {
-	__u64 owner = 0, cur = bpf_get_current_task();
+	__u64 owner = 0;
 
 	if (!m)
 		return GVT_V_UNKNOWN;
@@ -290,6 +288,11 @@ static __always_inline __u32 held_by_current(__u64 m)
 		owner &= ~RT_MUTEX_HAS_WAITERS;
 	}
 	return owner == cur ? GVT_V_YES : GVT_V_NO;
+}
+
+static __always_inline __u32 held_by_current(__u64 m)
+{
+	return held_by(m, bpf_get_current_task());
 }
 
 /* The ww_mutex inside a dma_resv (offset 0 on every kernel examined, §C.2, but
@@ -340,14 +343,22 @@ struct vmsnap {
 	bool ok_flags;
 };
 
+/* What snap_vm reads besides flags and resv: each read is a helper call, so only
+ * what a rule of the function uses (vm_kref: drm_gpuvm_put's teardown rule; ops:
+ * alloc-free-asymmetric, judged at the first sight of a VM's ops). */
+#define SNAP_OPS 1u
+#define SNAP_KREF 2u
+
 /* VM part of the snapshot; returns what the lock snapshot needs. */
 static __always_inline struct vmsnap snap_vm(struct gvt_raw_event *e, struct drm_gpuvm *vm,
-					     bool ops)
+					     __u32 what)
 {
 	struct vmsnap s = {};
 	struct drm_gem_object *r_obj = 0;
+	const struct drm_gpuvm_ops *o = 0;
 	__u32 flags = 0;
 	int kref = 0;
+	bool ok_robj;
 
 	if (!vm)
 		return s;
@@ -357,26 +368,37 @@ static __always_inline struct vmsnap snap_vm(struct gvt_raw_event *e, struct drm
 		s.flags = flags;
 		s.ok_flags = true;
 	}
-	if (!bpf_core_read(&kref, sizeof(kref), &vm->kref.refcount.refs.counter))
+	if ((what & SNAP_KREF) && !bpf_core_read(&kref, sizeof(kref), &vm->kref.refcount.refs.counter))
 		set_v(e, GVT_S_VM_KREF, (__u64)(__s64)kref);
-	if (!bpf_core_read(&r_obj, sizeof(r_obj), &vm->r_obj) && r_obj &&
-	    !bpf_core_read(&s.resv, sizeof(s.resv), &r_obj->resv) && s.resv) {
+	/* ops and r_obj are adjacent on every kernel so far: one read for both. */
+	if ((what & SNAP_OPS) && bpf_core_field_offset(vm->r_obj) == bpf_core_field_offset(vm->ops) + 8) {
+		__u64 pr[2] = {};
+
+		ok_robj = !bpf_probe_read_kernel(pr, sizeof(pr), &vm->ops);
+		o = (const void *)pr[0];
+		r_obj = (void *)pr[1];
+		if (!ok_robj)
+			o = 0;
+	} else {
+		ok_robj = !bpf_core_read(&r_obj, sizeof(r_obj), &vm->r_obj);
+		if ((what & SNAP_OPS) && bpf_core_read(&o, sizeof(o), &vm->ops))
+			o = 0;
+	}
+	if (ok_robj && r_obj && !bpf_core_read(&s.resv, sizeof(s.resv), &r_obj->resv) && s.resv) {
 		set_v(e, GVT_S_VM_RESV, s.resv);
 		watch(&watch_ww, resv_lock(s.resv));
 	} else {
 		s.resv = 0;
 	}
-	if (ops) {
-		const struct drm_gpuvm_ops *o = 0;
+	if (o) {
 		__u64 f[2] = {};
 		__u32 oa = bpf_core_field_offset(((struct drm_gpuvm_ops *)0)->vm_bo_alloc);
 		__u32 of = bpf_core_field_offset(((struct drm_gpuvm_ops *)0)->vm_bo_free);
 
 		/* Adjacent on every kernel so far: one read for both. */
-		if (!bpf_core_read(&o, sizeof(o), &vm->ops) && o &&
-		    (of == oa + 8 ? !bpf_probe_read_kernel(f, sizeof(f), &o->vm_bo_alloc)
-				  : !bpf_core_read(&f[0], sizeof(f[0]), &o->vm_bo_alloc) &&
-					    !bpf_core_read(&f[1], sizeof(f[1]), &o->vm_bo_free))) {
+		if (of == oa + 8 ? !bpf_probe_read_kernel(f, sizeof(f), &o->vm_bo_alloc)
+				 : !bpf_core_read(&f[0], sizeof(f[0]), &o->vm_bo_alloc) &&
+					   !bpf_core_read(&f[1], sizeof(f[1]), &o->vm_bo_free)) {
 			set_v(e, GVT_S_OPS_VM_BO_ALLOC, f[0]);
 			set_v(e, GVT_S_OPS_VM_BO_FREE, f[1]);
 		}
@@ -406,10 +428,15 @@ static __always_inline __u64 snap_obj(struct gvt_raw_event *e, struct drm_gem_ob
 static __always_inline void snap_holds(struct gvt_raw_event *e, struct vmsnap vs,
 				       struct drm_gem_object *obj, __u64 bo_resv)
 {
+	__u64 cur = bpf_get_current_task();
+	/* One owner read per distinct lock: a private BO shares the VM's resv, and the
+	 * gpuva lock is mostly the BO resv. */
+	__u32 vm_held = held_by(resv_lock(vs.resv), cur);
+	__u32 bo_held = bo_resv == vs.resv ? vm_held : held_by(resv_lock(bo_resv), cur);
 	__u32 gpuva = GVT_V_UNKNOWN;
 
-	set_small(e, GVT_S_HELD_VM_RESV, held_by_current(resv_lock(vs.resv)));
-	set_small(e, GVT_S_HELD_BO_RESV, held_by_current(resv_lock(bo_resv)));
+	set_small(e, GVT_S_HELD_VM_RESV, vm_held);
+	set_small(e, GVT_S_HELD_BO_RESV, bo_held);
 	if (!obj) {
 		set_small(e, GVT_S_HELD_GPUVA_LOCK, GVT_V_UNKNOWN);
 		return;
@@ -422,9 +449,9 @@ static __always_inline void snap_holds(struct gvt_raw_event *e, struct vmsnap vs
 			__u64 m = (__u64)&((struct drm_gem_object___gpuva_mutex *)obj)->gpuva.lock;
 
 			watch(&watch_mutex, m);
-			gpuva = held_by_current(m);
+			gpuva = held_by(m, cur);
 		} else {
-			gpuva = held_by_current(resv_lock(bo_resv));
+			gpuva = bo_held;
 		}
 	} else if (bpf_core_field_exists(((struct drm_gem_object___lockdep *)0)->gpuva.lock_dep_map)) {
 		/* <= 6.17 LOCKDEP kernels record a driver's custom lock here; its type is
@@ -437,11 +464,11 @@ static __always_inline void snap_holds(struct gvt_raw_event *e, struct vmsnap vs
 		else if (dm)
 			gpuva = GVT_V_UNKNOWN;
 		else
-			gpuva = held_by_current(resv_lock(bo_resv));
+			gpuva = bo_held;
 	} else {
 		/* K612 without LOCKDEP: the gpuva lock is obj->resv unless a driver set a
 		 * custom one, which leaves no trace in memory (§C.4). */
-		gpuva = held_by_current(resv_lock(bo_resv));
+		gpuva = bo_held;
 	}
 	set_small(e, GVT_S_HELD_GPUVA_LOCK, gpuva);
 }
@@ -555,7 +582,7 @@ static __always_inline void snap_vm_bo(struct gvt_raw_event *e, struct drm_gpuvm
 		if (!BUF_GET(buf, sz, ((struct drm_gpuvm_bo *)0)->obj, obj))
 			obj = 0;
 	}
-	vs = snap_vm(e, vm, true);
+	vs = snap_vm(e, vm, SNAP_OPS);
 	bo_resv = snap_obj(e, obj);
 	if (holds)
 		snap_holds(e, vs, obj, bo_resv);
@@ -1352,7 +1379,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 		__u32 flags = 0;
 
 		set_v(e, GVT_A_GPUVM, a0);
-		snap_vm(e, vm, true);
+		snap_vm(e, vm, SNAP_OPS);
 		if (!bpf_core_read(&name, sizeof(name), &vm->name) && name &&
 		    bpf_probe_read_kernel_str(e->name, sizeof(e->name), name) > 0) {
 			e->present |= 1u << GVT_A_NAME;
@@ -1375,7 +1402,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 	case GVT_FN_bo_deferred_cleanup:
 		set_v(e, GVT_A_GPUVM, a0);
 		if (entry) {
-			struct vmsnap vs = snap_vm(e, (void *)a0, fn != GVT_FN_gpuvm_put);
+			struct vmsnap vs = snap_vm(e, (void *)a0, fn == GVT_FN_gpuvm_put ? SNAP_KREF : SNAP_OPS);
 
 			if (fn == GVT_FN_bo_deferred_cleanup)
 				set_small(e, GVT_S_HELD_VM_RESV, held_by_current(resv_lock(vs.resv)));
@@ -1385,7 +1412,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 		set_v(e, GVT_A_GPUVM, a0);
 		set_v(e, GVT_A_OBJ, a1);
 		if (entry) {
-			snap_vm(e, (void *)a0, true);
+			snap_vm(e, (void *)a0, SNAP_OPS);
 			snap_obj(e, (void *)a1);
 		}
 		break;
@@ -1395,7 +1422,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 		set_v(e, GVT_A_GPUVM, a0);
 		set_v(e, GVT_A_OBJ, a1);
 		if (entry) {
-			struct vmsnap vs = snap_vm(e, (void *)a0, true);
+			struct vmsnap vs = snap_vm(e, (void *)a0, SNAP_OPS);
 			__u64 bo_resv = snap_obj(e, (void *)a1);
 
 			snap_holds(e, vs, (void *)a1, bo_resv);
@@ -1490,7 +1517,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 		if (fn == GVT_FN_vm_prepare_objects)
 			set_v(e, GVT_A_NUM_FENCES, (__u32)a2);
 		if (entry) {
-			struct vmsnap vs = snap_vm(e, (void *)a0, false);
+			struct vmsnap vs = snap_vm(e, (void *)a0, 0);
 
 			set_small(e, GVT_S_HELD_VM_RESV, held_by_current(resv_lock(vs.resv)));
 		}
@@ -1504,7 +1531,7 @@ static __always_inline int gpuvm_call(void *ctx, int fn, int phase, int mech, __
 		if (!bpf_core_read(&vm, sizeof(vm), &((struct drm_gpuvm_exec *)a0)->vm)) {
 			set_v(e, GVT_A_GPUVM, (__u64)vm);
 			if (entry)
-				snap_vm(e, vm, false);
+				snap_vm(e, vm, 0);
 		}
 		break;
 	}
