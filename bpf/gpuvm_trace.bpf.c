@@ -977,6 +977,9 @@ struct pt_regs___gvt {
 _Static_assert(GVT_FN_COUNT_ <= TRAMP_FNS, "tramp_word too small");
 __u8 tramp_word[TRAMP_FNS] = {};
 #define TRAMP_SEARCH 12
+/* Unwound frames searched for the caller's return address: the trampoline's and the
+ * BPF program's own frames come first. */
+#define MEMO_CALLER_DEPTH 12
 
 /* Results of gvt_memo_lookup besides a stack id. */
 #define MEMO_MISS (-1)  /* unwind, then gvt_memo_store */
@@ -996,6 +999,13 @@ static __always_inline bool calls_fn(__u64 ret, __u64 ip)
 
 #define TRAMP_JMP 0x40
 
+/* Is v the return address into the function at ip from a trampoline called by its
+ * first instruction (a 5-byte call, or behind a 4-byte IBT endbr)? */
+static __always_inline bool ret_into_fn(__u64 v, __u64 ip)
+{
+	return v == ip + 5 || v == ip + 9;
+}
+
 struct tramp_search {
 	__u64 ctx, ip, caller_ret;
 	__u32 word; /* as tramp_word */
@@ -1010,7 +1020,7 @@ static long tramp_search_word(__u32 idx, void *data)
 
 	if (bpf_probe_read_kernel(v, sizeof(v), (void *)(ts->ctx + j * 8)))
 		return 1;
-	if (v[0] == ts->ip + 5 || v[0] == ts->ip + 9) {
+	if (ret_into_fn(v[0], ts->ip)) {
 		ts->word = j + 1;
 		ts->caller_ret = v[1];
 		return 1;
@@ -1047,7 +1057,7 @@ static __always_inline __u32 tramp_frame(__u64 ctx, __u32 fn, __u64 ip, __u64 *c
 			return j;
 		}
 		if (bpf_probe_read_kernel(v, sizeof(v), (void *)(ctx + (j - 1) * 8)) ||
-		    (v[0] != ip + 5 && v[0] != ip + 9)) {
+		    !ret_into_fn(v[0], ip)) {
 			/* The trampoline was rebuilt (another program attached to the
 			 * function or left it): look again once at the next call. */
 			tramp_word[fn & (TRAMP_FNS - 1)] = 0;
@@ -1218,7 +1228,7 @@ __noinline int gvt_memo_store(__s32 id, __s64 nbytes)
 	scan.tm = tm;
 	scan.n = n;
 	scan.first = GVT_MAX_FRAMES;
-	bpf_loop(TRAMP_SEARCH, memo_find_caller, &scan, 0);
+	bpf_loop(MEMO_CALLER_DEPTH, memo_find_caller, &scan, 0);
 	if (scan.first >= GVT_MAX_FRAMES ||
 	    bpf_probe_read_kernel(tm->win, sizeof(tm->win), (void *)(tm->pending_slot + 8))) {
 		tm->pending.fn = 0;
