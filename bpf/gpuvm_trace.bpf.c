@@ -683,6 +683,11 @@ static __always_inline struct gvt_raw_event *reserve(int fn, enum rec_size k)
 
 /* 1 from a forced wakeup until the reader has drained the ring (it writes 0 then). */
 __u32 wake_sent = 0;
+/* Record bytes submitted since the reader last drained the ring (it writes 0 then).
+ * Plain adds from every CPU: a lost update only undercounts, which delays a wakeup
+ * at most to the reader's poll timeout. Counting here instead of asking the ring
+ * (bpf_ringbuf_query) saves a helper call on every record. */
+__u64 unread_bytes = 0;
 
 /* Wake the reader only once data piles up, and once per drain: a wakeup is an
  * irq_work (a self-IPI) plus a task wakeup, run inside the submitting program and
@@ -693,9 +698,14 @@ static __always_inline void submit(struct gvt_raw_event *e)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (!*(volatile __u32 *)&wake_sent && bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA) >= wake_bytes) {
-		*(volatile __u32 *)&wake_sent = 1;
-		flags = BPF_RB_FORCE_WAKEUP;
+	if (!*(volatile __u32 *)&wake_sent) {
+		__u64 n = *(volatile __u64 *)&unread_bytes + e->hdr.size;
+
+		*(volatile __u64 *)&unread_bytes = n;
+		if (n >= wake_bytes) {
+			*(volatile __u32 *)&wake_sent = 1;
+			flags = BPF_RB_FORCE_WAKEUP;
+		}
 	}
 	bpf_ringbuf_submit(e, flags);
 }

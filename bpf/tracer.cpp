@@ -293,8 +293,9 @@ struct Tracer::Impl {
     while (bytes < static_cast<uint64_t>(opts.ringbuf_kb) << 10) bytes <<= 1;
     if (bpf_map__set_max_entries(skel->maps.rb, static_cast<uint32_t>(bytes)))
       throw LiveError(Failure::runtime, "cannot size the ring buffer: try a smaller --ringbuf-mb");
-    // Producers wake the reader once an eighth of the ring is unread (once per drain,
-    // see submit() in the BPF side); otherwise poll() finds the records at its timeout.
+    // Producers wake the reader once an eighth of the ring was written since its last
+    // drain (once per drain, see submit() in the BPF side); otherwise poll() finds the
+    // records at its timeout.
     skel->rodata->wake_bytes = static_cast<uint32_t>(bytes / 8);
 
     bpf_program* p;
@@ -709,7 +710,8 @@ void Tracer::poll(RecordSink& sink, int timeout_ms) {
   // read here: poll consumes nothing when it times out.
   if (n >= 0 || n == -EINTR) n = ring_buffer__consume(impl_->ring.get());
   if (drain_pause().count()) std::this_thread::sleep_for(drain_pause());
-  // Drained: the next producer past the threshold may wake us again.
+  // Drained: count afresh, then the next producer past the threshold may wake us again.
+  __atomic_store_n(&impl_->skel->bss->unread_bytes, 0ull, __ATOMIC_RELAXED);
   __atomic_store_n(&impl_->skel->bss->wake_sent, 0u, __ATOMIC_RELEASE);
   if (n < 0 && n != -EINTR)
     throw LiveError(Failure::runtime, fmt::format("reading the ring buffer failed: {}", std::strerror(-n)));
