@@ -1635,8 +1635,6 @@ static __always_inline int lock_call(int fn, int phase, int mech, __u64 lock, __
 	struct task_state *st;
 
 	if (phase == GVT_PH_ENTRY) {
-		__u32 held;
-
 		if (!lock_watched(fn, lock))
 			return 0;
 		st = task_state(false);
@@ -1644,8 +1642,9 @@ static __always_inline int lock_call(int fn, int phase, int mech, __u64 lock, __
 			return 0; /* inside a ww lock call of this task */
 		if (!pass_filter())
 			return 0;
-		held = held_by_current(lock);
 		if (unlock) {
+			__u32 held = held_by_current(lock);
+
 			emit_lock(fn, phase, mech, lock, 0, held, false, 0);
 			/* No storage: this task took no watched lock while traced. */
 			if (held == GVT_V_YES && st)
@@ -1666,9 +1665,13 @@ static __always_inline int lock_call(int fn, int phase, int mech, __u64 lock, __
 		 * a ww lock without an acquire context (NULL-context recursion, the
 		 * self-deadlocks of deferred cleanup and deferred put). With a context the
 		 * kernel answers -EALREADY or -EDEADLK instead, so drm_exec's locks, the
-		 * bulk of all lock calls, write their exit only. */
-		if (!trylock && held != GVT_V_NO && (!is_ww_fn(fn) || !ctx_arg))
-			emit_lock(fn, phase, mech, lock, ctx_arg, held, false, 0);
+		 * bulk of all lock calls, write their exit only, and need no owner read. */
+		if (!trylock && (!is_ww_fn(fn) || !ctx_arg)) {
+			__u32 held = held_by_current(lock);
+
+			if (held != GVT_V_NO)
+				emit_lock(fn, phase, mech, lock, ctx_arg, held, false, 0);
+		}
 		return 0;
 	}
 
